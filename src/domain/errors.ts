@@ -1,0 +1,113 @@
+// Typed errors thrown by the core. Each face (REST, HTML, GraphQL) maps them to its own wire format
+// in exactly one place; services never know how an error will be rendered.
+
+/** Startup/configuration problem: the process must refuse to start, naming what is wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * An OAuth protocol error named after its RFC error code (RFC 6749 §5.2, RFC 8628 §3.5,
+ * RFC 7009, RFC 7591 §3.2.2, RFC 8707 §2). `status` is the HTTP status the token-style
+ * endpoints answer with.
+ */
+export class OAuthError extends Error {
+  override name = 'OAuthError';
+  constructor(
+    readonly error: string,
+    readonly description: string,
+    readonly status = 400,
+  ) {
+    super(description);
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  constructor(description: string) {
+    super('invalid_request', description);
+  }
+}
+
+/** RFC 6749 §5.2: 401 with WWW-Authenticate when the client tried to authenticate. */
+export class InvalidClient extends OAuthError {
+  constructor(description = 'client authentication failed') {
+    super('invalid_client', description, 401);
+  }
+}
+
+export class InvalidGrant extends OAuthError {
+  constructor(description: string) {
+    super('invalid_grant', description);
+  }
+}
+
+export class UnauthorizedClient extends OAuthError {
+  constructor(description: string) {
+    super('unauthorized_client', description);
+  }
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_grant_type', description);
+  }
+}
+
+export class InvalidScope extends OAuthError {
+  constructor(description: string) {
+    super('invalid_scope', description);
+  }
+}
+
+export class InvalidTarget extends OAuthError {
+  constructor(description: string) {
+    super('invalid_target', description);
+  }
+}
+
+/** RFC 8628 §3.5 polling answers. */
+export class AuthorizationPending extends OAuthError {
+  constructor() {
+    super('authorization_pending', 'the user has not yet approved the request');
+  }
+}
+
+export class SlowDown extends OAuthError {
+  constructor(readonly interval: number) {
+    super('slow_down', `polling too fast; wait at least ${interval} seconds between requests`);
+  }
+}
+
+export class AccessDenied extends OAuthError {
+  constructor(description = 'the user denied the request') {
+    super('access_denied', description, 400);
+  }
+}
+
+export class ExpiredToken extends OAuthError {
+  constructor(description = 'the device code has expired') {
+    super('expired_token', description);
+  }
+}
+
+/** RFC 6750 §3.1: the bearer token presented to a resource is not valid. */
+export class InvalidToken extends OAuthError {
+  constructor(description = 'the access token is invalid, expired or revoked') {
+    super('invalid_token', description, 401);
+  }
+}
+
+// Non-protocol domain errors (pages and GraphQL).
+export class NotFound extends Error {
+  override name = 'NotFound';
+}
+export class Forbidden extends Error {
+  override name = 'Forbidden';
+}
+export class Conflict extends Error {
+  override name = 'Conflict';
+}
+/** The user-facing input is wrong; the message is safe to show. */
+export class BadInput extends Error {
+  override name = 'BadInput';
+}
