@@ -1,0 +1,246 @@
+-- CreateTable
+CREATE TABLE "users" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "username" TEXT NOT NULL,
+    "email" TEXT,
+    "fullName" TEXT NOT NULL DEFAULT '',
+    "passwordHash" TEXT,
+    "role" TEXT NOT NULL DEFAULT 'user',
+    "active" BOOLEAN NOT NULL DEFAULT true,
+    "authSource" TEXT NOT NULL DEFAULT 'local',
+    "emailVerified" BOOLEAN NOT NULL DEFAULT false,
+    "lastLoginAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "oauth_clients" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "clientId" TEXT NOT NULL,
+    "clientSecretHash" TEXT,
+    "name" TEXT NOT NULL,
+    "description" TEXT NOT NULL DEFAULT '',
+    "clientType" TEXT NOT NULL DEFAULT 'public',
+    "redirectUris" TEXT NOT NULL DEFAULT '[]',
+    "allowedScopes" TEXT NOT NULL DEFAULT '',
+    "enableDeviceFlow" BOOLEAN NOT NULL DEFAULT false,
+    "enableAuthCodeFlow" BOOLEAN NOT NULL DEFAULT false,
+    "enableClientCredentials" BOOLEAN NOT NULL DEFAULT false,
+    "tokenProfile" TEXT NOT NULL DEFAULT 'standard',
+    "active" BOOLEAN NOT NULL DEFAULT true,
+    "approvalStatus" TEXT NOT NULL DEFAULT 'approved',
+    "createdById" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    CONSTRAINT "oauth_clients_createdById_fkey" FOREIGN KEY ("createdById") REFERENCES "users" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "user_authorizations" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "userId" TEXT NOT NULL,
+    "clientId" TEXT NOT NULL,
+    "scopes" TEXT NOT NULL,
+    "grantedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "revokedAt" DATETIME,
+    "updatedAt" DATETIME NOT NULL,
+    CONSTRAINT "user_authorizations_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "user_authorizations_clientId_fkey" FOREIGN KEY ("clientId") REFERENCES "oauth_clients" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "device_codes" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "deviceCodeHash" TEXT NOT NULL,
+    "userCode" TEXT NOT NULL,
+    "clientId" TEXT NOT NULL,
+    "scopes" TEXT NOT NULL,
+    "resource" TEXT NOT NULL DEFAULT '',
+    "status" TEXT NOT NULL DEFAULT 'pending',
+    "userId" TEXT,
+    "interval" INTEGER NOT NULL,
+    "lastPolledAt" DATETIME,
+    "decidedAt" DATETIME,
+    "expiresAt" DATETIME NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "device_codes_clientId_fkey" FOREIGN KEY ("clientId") REFERENCES "oauth_clients" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "device_codes_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "authorization_codes" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "codeHash" TEXT NOT NULL,
+    "clientId" TEXT NOT NULL,
+    "userId" TEXT NOT NULL,
+    "redirectUri" TEXT NOT NULL,
+    "scopes" TEXT NOT NULL,
+    "resource" TEXT NOT NULL DEFAULT '',
+    "codeChallenge" TEXT,
+    "codeChallengeMethod" TEXT,
+    "nonce" TEXT,
+    "authTime" DATETIME NOT NULL,
+    "usedAt" DATETIME,
+    "expiresAt" DATETIME NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "authorization_codes_clientId_fkey" FOREIGN KEY ("clientId") REFERENCES "oauth_clients" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "authorization_codes_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "tokens" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "tokenHash" TEXT NOT NULL,
+    "jti" TEXT NOT NULL,
+    "category" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'active',
+    "scopes" TEXT NOT NULL,
+    "audience" TEXT NOT NULL DEFAULT '',
+    "grantType" TEXT NOT NULL,
+    "userId" TEXT,
+    "clientId" TEXT NOT NULL,
+    "familyId" TEXT NOT NULL,
+    "parentId" TEXT,
+    "sourceCode" TEXT,
+    "authTime" DATETIME,
+    "expiresAt" DATETIME NOT NULL,
+    "lastUsedAt" DATETIME,
+    "revokedAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "tokens_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "tokens_clientId_fkey" FOREIGN KEY ("clientId") REFERENCES "oauth_clients" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "tokens_parentId_fkey" FOREIGN KEY ("parentId") REFERENCES "tokens" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "sessions" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "userId" TEXT,
+    "data" TEXT NOT NULL,
+    "ipAddress" TEXT,
+    "userAgent" TEXT,
+    "expiresAt" DATETIME NOT NULL,
+    "absoluteExpiresAt" DATETIME NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    CONSTRAINT "sessions_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "oauth_connections" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "userId" TEXT NOT NULL,
+    "provider" TEXT NOT NULL,
+    "providerUserId" TEXT NOT NULL,
+    "email" TEXT,
+    "displayName" TEXT,
+    "lastUsedAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    CONSTRAINT "oauth_connections_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "audit_events" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "eventType" TEXT NOT NULL,
+    "severity" TEXT NOT NULL,
+    "success" BOOLEAN NOT NULL DEFAULT true,
+    "actorUserId" TEXT,
+    "actorUsername" TEXT,
+    "subjectType" TEXT,
+    "subjectId" TEXT,
+    "clientId" TEXT,
+    "ipAddress" TEXT,
+    "userAgent" TEXT,
+    "details" TEXT NOT NULL DEFAULT '{}',
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateTable
+CREATE TABLE "signing_keys" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "kid" TEXT NOT NULL,
+    "alg" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'active',
+    "publicJwk" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "retiredAt" DATETIME
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "users_username_key" ON "users"("username");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "users_email_key" ON "users"("email");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "oauth_clients_clientId_key" ON "oauth_clients"("clientId");
+
+-- CreateIndex
+CREATE INDEX "user_authorizations_clientId_idx" ON "user_authorizations"("clientId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "user_authorizations_userId_clientId_key" ON "user_authorizations"("userId", "clientId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "device_codes_deviceCodeHash_key" ON "device_codes"("deviceCodeHash");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "device_codes_userCode_key" ON "device_codes"("userCode");
+
+-- CreateIndex
+CREATE INDEX "device_codes_expiresAt_idx" ON "device_codes"("expiresAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "authorization_codes_codeHash_key" ON "authorization_codes"("codeHash");
+
+-- CreateIndex
+CREATE INDEX "authorization_codes_expiresAt_idx" ON "authorization_codes"("expiresAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "tokens_tokenHash_key" ON "tokens"("tokenHash");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "tokens_jti_key" ON "tokens"("jti");
+
+-- CreateIndex
+CREATE INDEX "tokens_familyId_idx" ON "tokens"("familyId");
+
+-- CreateIndex
+CREATE INDEX "tokens_userId_idx" ON "tokens"("userId");
+
+-- CreateIndex
+CREATE INDEX "tokens_clientId_idx" ON "tokens"("clientId");
+
+-- CreateIndex
+CREATE INDEX "tokens_sourceCode_idx" ON "tokens"("sourceCode");
+
+-- CreateIndex
+CREATE INDEX "tokens_expiresAt_idx" ON "tokens"("expiresAt");
+
+-- CreateIndex
+CREATE INDEX "sessions_userId_idx" ON "sessions"("userId");
+
+-- CreateIndex
+CREATE INDEX "sessions_expiresAt_idx" ON "sessions"("expiresAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "oauth_connections_provider_providerUserId_key" ON "oauth_connections"("provider", "providerUserId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "oauth_connections_userId_provider_key" ON "oauth_connections"("userId", "provider");
+
+-- CreateIndex
+CREATE INDEX "audit_events_createdAt_idx" ON "audit_events"("createdAt");
+
+-- CreateIndex
+CREATE INDEX "audit_events_eventType_idx" ON "audit_events"("eventType");
+
+-- CreateIndex
+CREATE INDEX "audit_events_actorUserId_idx" ON "audit_events"("actorUserId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "signing_keys_kid_key" ON "signing_keys"("kid");
+

@@ -1,0 +1,119 @@
+// Builds the whole server from its parts, without listening, so tests and main.ts start it the same way.
+import Koa from 'koa';
+import compose from 'koa-compose';
+import type { Context, Next } from 'koa';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/env.js';
+import { createPrismaClient, type Db } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
+import { readBody } from './http/body.js';
+import { securityHeaders } from './http/security-headers.js';
+import type { JwtSigner } from './keys/jwt.js';
+import { loadSigner } from './keys/keyring.js';
+import { healthEndpoint } from './ops/health.js';
+import type { Logger } from './ops/logger.js';
+import { errorFields } from './ops/logger.js';
+import { oauthRouter } from './oauth/router.js';
+import { oauthErrors, sendJson } from './oauth/respond.js';
+import { seedFirstRun, type SeedResult } from './services/bootstrap.js';
+import { createServices, type Services } from './services/index.js';
+import { createRenderer, createTemplates } from './web/render.js';
+import { pageErrors, pageNotFound } from './web/errors.js';
+import { webRouter } from './web/router.js';
+import { loadUser, sessionMiddleware } from './web/session.js';
+
+export interface AuthGate {
+  app: Koa;
+  db: Db;
+  services: Services;
+  signer: JwtSigner;
+  seed: SeedResult;
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(port?: number, host?: string): Promise<{ server: Server; port: number }>;
+  /** Stops accepting, waits for in-flight requests (bounded), flushes the audit log, closes the database. */
+  close(): Promise<void>;
+}
+
+const PROTOCOL_PATH = /^\/(oauth|\.well-known)(\/|$)/;
+
+export async function createAuthGate(config: Config, logger: Logger): Promise<AuthGate> {
+  const migration = await runMigrations(
+    config.database.dialect === 'sqlite' ? { dialect: 'sqlite', file: config.database.file } : { dialect: 'postgresql', url: config.database.url },
+  );
+  if (migration.applied.length > 0) logger.info('database migrated', { applied: migration.applied });
+  const db = createPrismaClient(config.database);
+  const signer = await loadSigner(config, db);
+  const services = createServices({ db, config, signer, logger });
+  const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger });
+
+  const app = new Koa({ proxy: config.trustProxy });
+  app.silent = true; // errors are rendered and logged by each face's error middleware
+  const render = createRenderer(createTemplates(), { name: 'AuthGate' });
+  const protocol = oauthRouter({ config, services, signer });
+  const pages = webRouter({ services, render });
+  const body = readBody({ limitBytes: config.bodyLimitBytes });
+
+  app.use(lastResort(logger));
+  app.use(securityHeaders({ hsts: config.secureCookies }));
+  app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? healthEndpoint(db)(ctx) : next()));
+  // Each face reads bodies inside its own error handling, so a bad body gets that face's error format.
+  const protocolStack = compose<Context>([oauthErrors(logger), body, protocol.routes() as never, protocolNotFound]);
+  const pageStack = compose<Context>([
+    pageErrors(render, logger),
+    body,
+    sessionMiddleware(app, config, services) as never,
+    loadUser(services),
+    pages.routes() as never,
+    pageNotFound(render),
+  ]);
+  app.use(async (ctx: Context, next: Next) => (PROTOCOL_PATH.test(ctx.path) ? protocolStack(ctx, next) : pageStack(ctx, next)));
+
+  let server: Server | undefined;
+  return {
+    app,
+    db,
+    services,
+    signer,
+    seed,
+    async listen(port = config.port, host = config.host) {
+      server = createHttpServer(app.callback());
+      server.requestTimeout = 30_000;
+      server.headersTimeout = 15_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      return { server, port: (server.address() as AddressInfo).port };
+    },
+    async close() {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref());
+        await Promise.race([closing, timeout]);
+        server.closeAllConnections();
+      }
+      await services.audit.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+async function protocolNotFound(ctx: Context): Promise<void> {
+  if (ctx.status === 404 && ctx.body === undefined) sendJson(ctx, { error: 'not_found', error_description: `no endpoint at ${ctx.path}` }, 404);
+}
+
+/** Anything a face did not handle becomes a plain 500, logged, with no details leaked. */
+function lastResort(logger: Logger) {
+  return async function lastResortMiddleware(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (err) {
+      logger.error('unhandled error', { path: ctx.path, ...errorFields(err) });
+      ctx.status = 500;
+      ctx.type = 'text/plain';
+      ctx.body = 'Internal Server Error';
+    }
+  };
+}

@@ -1,0 +1,184 @@
+// Reads and validates the process environment into a typed Config. Every problem is a
+// ConfigError naming the variable, so a misconfigured server refuses to start instead of
+// silently running with something weaker.
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from '../domain/errors.js';
+import { parseDurationSeconds } from './duration.js';
+import { resolveSecrets } from './secrets.js';
+import type { SigningAlgorithm } from '../keys/signing-key.js';
+
+export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgresql'; url: string };
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  baseUrl: string;
+  secureCookies: boolean;
+  dataDir: string;
+  database: DatabaseConfig;
+  jwt: {
+    alg: SigningAlgorithm;
+    secret: string;
+    privateKeyPath?: string;
+    keyId?: string;
+    /** seconds */
+    expiration: number;
+    /** seconds of random extra lifetime, to spread expiries (AuthGate's JWT_EXPIRATION_JITTER) */
+    expirationJitter: number;
+  };
+  refreshTokens: { enabled: boolean; rotation: boolean; expiration: number };
+  session: { secret: string; maxAge: number; idleTimeout: number };
+  deviceCode: { expiration: number; interval: number };
+  defaultAdminPassword?: string;
+  /** Max body size for every endpoint; protocol requests are small. */
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  audit: { flushIntervalMs: number; batchSize: number };
+  /** Trust X-Forwarded-* headers (behind a reverse proxy). */
+  trustProxy: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Loads `.env` from the working directory if present; variables already set win. */
+export function loadDotEnv(cwd = process.cwd()): void {
+  const file = join(cwd, '.env');
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const { host, port } = readListenAddress(env);
+  const baseUrl = readBaseUrl(env, port);
+  const dataDir = resolve(env.DATA_DIR?.trim() || './data');
+  const alg = readEnum(env, 'JWT_SIGNING_ALGORITHM', ['HS256', 'RS256', 'ES256'] as const, 'HS256');
+  const secrets = resolveSecrets({ env, dataDir, production });
+  const privateKeyPath = env.JWT_PRIVATE_KEY_PATH?.trim() || undefined;
+  if (alg !== 'HS256' && !privateKeyPath) {
+    throw new ConfigError(`JWT_PRIVATE_KEY_PATH is required when JWT_SIGNING_ALGORITHM=${alg}`);
+  }
+  const jwtExpiration = readDuration(env, 'JWT_EXPIRATION', '10h', { min: 60 });
+  const config: Config = {
+    production,
+    host,
+    port,
+    baseUrl,
+    secureCookies: baseUrl.startsWith('https://'),
+    dataDir,
+    database: readDatabase(env, dataDir),
+    jwt: {
+      alg,
+      secret: secrets.jwtSecret,
+      privateKeyPath: privateKeyPath && (isAbsolute(privateKeyPath) ? privateKeyPath : resolve(privateKeyPath)),
+      keyId: env.JWT_KEY_ID?.trim() || undefined,
+      expiration: jwtExpiration,
+      expirationJitter: readDuration(env, 'JWT_EXPIRATION_JITTER', '0', { min: 0, max: jwtExpiration }),
+    },
+    refreshTokens: {
+      enabled: readBool(env, 'ENABLE_REFRESH_TOKENS', true),
+      rotation: readBool(env, 'ENABLE_TOKEN_ROTATION', false),
+      expiration: readDuration(env, 'REFRESH_TOKEN_EXPIRATION', '720h', { min: 60 }),
+    },
+    session: {
+      secret: secrets.sessionSecret,
+      maxAge: readDuration(env, 'SESSION_MAX_AGE', '24h', { min: 60 }),
+      idleTimeout: readDuration(env, 'SESSION_IDLE_TIMEOUT', '2h', { min: 60 }),
+    },
+    deviceCode: {
+      expiration: readDuration(env, 'DEVICE_CODE_EXPIRATION', '30m', { min: 1 }),
+      interval: readDuration(env, 'DEVICE_CODE_POLLING_INTERVAL', '5s', { min: 1, max: 60 }),
+    },
+    defaultAdminPassword: env.DEFAULT_ADMIN_PASSWORD || undefined,
+    bodyLimitBytes: 64 * 1024,
+    shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT', '10s', { min: 1 }) * 1000,
+    audit: {
+      flushIntervalMs: readDuration(env, 'AUDIT_FLUSH_INTERVAL', '1s', { min: 0 }) * 1000 || 1000,
+      batchSize: readInt(env, 'AUDIT_BATCH_SIZE', 100, { min: 1, max: 10_000 }),
+    },
+    trustProxy: readBool(env, 'TRUST_PROXY', false),
+    logLevel: readEnum(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+  };
+  if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {
+    throw new ConfigError('DEFAULT_ADMIN_PASSWORD must be at least 8 characters');
+  }
+  if (production && !config.baseUrl.startsWith('https://') && !isLoopbackUrl(config.baseUrl)) {
+    throw new ConfigError('BASE_URL must use https:// when NODE_ENV=production');
+  }
+  return config;
+}
+
+// SERVER_ADDR follows AuthGate (":8080" or "host:port"); PORT is the common platform variable.
+function readListenAddress(env: Env): { host: string; port: number } {
+  const addr = env.SERVER_ADDR?.trim();
+  if (addr) {
+    const match = /^(.*):(\d{1,5})$/.exec(addr);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port > 65535) throw new ConfigError(`SERVER_ADDR must look like ":8080" or "127.0.0.1:8080", got "${addr}"`);
+    return { host: match[1]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
+  }
+  const port = readInt(env, 'PORT', 8080, { min: 0, max: 65535 });
+  return { host: env.HOST?.trim() || '0.0.0.0', port };
+}
+
+function readBaseUrl(env: Env, port: number): string {
+  const raw = env.BASE_URL?.trim() || `http://localhost:${port}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`BASE_URL is not a valid URL: "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('BASE_URL must be an http:// or https:// URL');
+  if (url.search || url.hash) throw new ConfigError('BASE_URL must not have a query or fragment');
+  return url.toString().replace(/\/$/, '');
+}
+
+function readDatabase(env: Env, dataDir: string): DatabaseConfig {
+  const url = env.DATABASE_URL?.trim();
+  if (!url) return { dialect: 'sqlite', file: join(dataDir, 'authgate.db') };
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgresql', url };
+  if (url.startsWith('file:')) return { dialect: 'sqlite', file: resolve(url.slice('file:'.length)) };
+  throw new ConfigError('DATABASE_URL must start with postgres://, postgresql:// or file: (leave it unset for the embedded SQLite database)');
+}
+
+function isLoopbackUrl(raw: string): boolean {
+  const host = new URL(raw).hostname;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
+export function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+export function readInt(env: Env, name: string, fallback: number, range: { min: number; max: number }): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < range.min || value > range.max) {
+    throw new ConfigError(`${name} must be an integer between ${range.min} and ${range.max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function readDuration(env: Env, name: string, fallback: string, range: { min: number; max?: number }): number {
+  const raw = env[name]?.trim() || fallback;
+  const seconds = parseDurationSeconds(raw);
+  if (seconds === null) throw new ConfigError(`${name} must be a duration like "30s", "15m", "10h" or a number of seconds, got "${raw}"`);
+  if (seconds < range.min) throw new ConfigError(`${name} must be at least ${range.min} seconds, got "${raw}"`);
+  if (range.max !== undefined && seconds > range.max) throw new ConfigError(`${name} must be at most ${range.max} seconds, got "${raw}"`);
+  return seconds;
+}
+
+export function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}

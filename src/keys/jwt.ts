@@ -1,0 +1,117 @@
+// Signs and verifies the server's own JWTs (access tokens, ID tokens, ...). Verification is
+// deliberately narrow: it only ever accepts tokens this server could have produced.
+
+import { webcrypto } from 'node:crypto';
+import { SignJWT, jwtVerify, type JWK, type JWTPayload, type KeyInput } from 'jose';
+import { ConfigError } from '../domain/errors.js';
+import type { SigningAlgorithm, SigningKey } from './signing-key.js';
+
+export interface JwtSigner {
+  readonly alg: SigningAlgorithm;
+  readonly kid: string;
+  sign(claims: JWTPayload, opts: { typ: string; expiresAt: Date; issuedAt?: Date }): Promise<string>;
+  /** Verifies signature, alg, typ header (exact match), iss, exp/nbf (5s clock tolerance); throws JwtInvalid on any failure. */
+  verify(token: string, opts: { typ: string; issuer: string; audience?: string }): Promise<JWTPayload>;
+  /** The JSON Web Key Set to publish: {keys: [...]}; empty for HS256. */
+  jwks(): { keys: JWK[] };
+}
+
+/** The token is not one this server issued, or no longer valid. The message is safe to log. */
+export class JwtInvalid extends Error {
+  override name = 'JwtInvalid';
+}
+
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+interface VerificationEntry {
+  alg: SigningAlgorithm;
+  key: KeyInput | Promise<KeyInput>;
+}
+
+/**
+ * @param extraVerificationKeys keys that are no longer used for signing but whose tokens are still
+ *   accepted and whose public halves stay in the JWKS until those tokens expire (key rotation).
+ */
+export function createJwtSigner(key: SigningKey, extraVerificationKeys: readonly SigningKey[] = []): JwtSigner {
+  const { alg, kid } = key;
+  const signingKey = prepareKey(key.alg, key.privateKey, 'sign');
+
+  const byKid = new Map<string, VerificationEntry>();
+  const published: JWK[] = [];
+  for (const k of [key, ...extraVerificationKeys]) {
+    if (byKid.has(k.kid)) {
+      // Two keys under one kid would make verification depend on which one wins the lookup.
+      throw new ConfigError(`JWT_KEY_ID: kid ${JSON.stringify(k.kid)} is used by more than one signing key`);
+    }
+    byKid.set(k.kid, { alg: k.alg, key: prepareKey(k.alg, k.verifyKey, 'verify') });
+    if (k.publicJwk) published.push(Object.freeze({ ...k.publicJwk }));
+  }
+  // Never includes 'none'; jose rejects any header alg outside this list before resolving a key.
+  const algorithms = [...new Set([...byKid.values()].map((e) => e.alg))];
+
+  return {
+    alg,
+    kid,
+
+    async sign(claims, { typ, expiresAt, issuedAt }) {
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg, kid, typ })
+        .setIssuedAt(issuedAt ?? new Date())
+        .setExpirationTime(expiresAt)
+        .sign(await signingKey);
+    },
+
+    async verify(token, { typ, issuer, audience }) {
+      try {
+        const { payload } = await jwtVerify(
+          token,
+          (header) => {
+            // Exact comparison rather than jose's media-type normalisation: we only verify tokens we
+            // minted ourselves, always with exactly this typ, so any variant is a token of another
+            // kind (RFC 8725 §3.11: explicit typing keeps e.g. ID tokens out of access-token checks).
+            if (header.typ !== typ) throw new JwtInvalid(`unexpected typ header ${JSON.stringify(header.typ)}`);
+            const entry = typeof header.kid === 'string' ? byKid.get(header.kid) : undefined;
+            if (!entry) throw new JwtInvalid('unknown or missing kid');
+            // The key, not the token, decides the algorithm (RFC 8725 §3.1). This is what stops an
+            // HS256 token "signed" with our RSA public key as the HMAC secret.
+            if (header.alg !== entry.alg) throw new JwtInvalid('alg does not match the key identified by kid');
+            return entry.key;
+          },
+          {
+            algorithms,
+            issuer,
+            ...(audience !== undefined ? { audience } : {}),
+            // A token without exp would be valid forever.
+            requiredClaims: ['exp'],
+            clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          },
+        );
+        return payload;
+      } catch (err) {
+        if (err instanceof JwtInvalid) throw err;
+        throw new JwtInvalid(err instanceof Error ? err.message : 'invalid token', { cause: err });
+      }
+    },
+
+    jwks() {
+      return { keys: published.map((jwk) => ({ ...jwk })) };
+    },
+  };
+}
+
+/**
+ * loadSigningKey already hands out CryptoKeys; keys built elsewhere may be raw HMAC secrets, which
+ * jose would re-import on every call, so convert those once here. The conversion starts now and is
+ * awaited on first use because this factory is synchronous.
+ */
+function prepareKey(
+  alg: SigningAlgorithm,
+  key: SigningKey['privateKey'],
+  usage: 'sign' | 'verify',
+): KeyInput | Promise<KeyInput> {
+  if (alg !== 'HS256' || !(key instanceof Uint8Array)) return key;
+  const imported = webcrypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [usage]);
+  // Marks the rejection as handled so a bad key surfaces at first use, not as an unhandled rejection.
+  imported.catch(() => undefined);
+  return imported;
+}

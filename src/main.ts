@@ -1,0 +1,53 @@
+// Process entry: config → app → listen → graceful shutdown.
+import { createAuthGate } from './app.js';
+import { loadConfig, loadDotEnv } from './config/env.js';
+import { ConfigError } from './domain/errors.js';
+import { createLogger, errorFields } from './ops/logger.js';
+
+async function main(): Promise<void> {
+  loadDotEnv();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const authgate = await createAuthGate(config, logger).catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  });
+  const { port } = await authgate.listen();
+  logger.info('AuthGate listening', { base_url: config.baseUrl, host: config.host, port, database: config.database.dialect });
+  if (authgate.seed.seeded) {
+    logger.info(`admin password and CLI client_id written to ${authgate.seed.credentialsFile}`, { client_id: authgate.seed.clientId });
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    authgate
+      .close()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error('shutdown failed', errorFields(err));
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

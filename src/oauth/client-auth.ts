@@ -1,0 +1,37 @@
+// Where the client's credentials come from (RFC 6749 §2.3.1): an HTTP Basic header
+// (client_secret_basic), form fields (client_secret_post), or client_id alone for public clients.
+// Using more than one method in a request is an error.
+import type { Context } from 'koa';
+import { InvalidClient, InvalidRequest } from '../domain/errors.js';
+import type { Params } from '../http/body.js';
+import type { ClientCredentials } from '../services/clients.js';
+
+export function readClientCredentials(ctx: Context, body: Params): ClientCredentials {
+  const header = ctx.get('authorization');
+  const bodyId = body.optional('client_id');
+  const bodySecret = body.get('client_secret');
+  if (header && /^basic /i.test(header)) {
+    if (bodySecret !== undefined) throw new InvalidRequest('use only one client authentication method');
+    const basic = decodeBasic(header.slice(6).trim());
+    if (bodyId !== undefined && bodyId !== basic.clientId) throw new InvalidRequest('client_id does not match the Authorization header');
+    return { clientId: basic.clientId, clientSecret: basic.clientSecret, method: 'client_secret_basic' };
+  }
+  if (!bodyId) throw new InvalidClient('client authentication is required (client_id missing)');
+  if (bodySecret !== undefined) return { clientId: bodyId, clientSecret: bodySecret, method: 'client_secret_post' };
+  return { clientId: bodyId, method: 'none' };
+}
+
+function decodeBasic(encoded: string): { clientId: string; clientSecret: string } {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) throw new InvalidClient('malformed Basic authorization header');
+  try {
+    // The RFC form-urlencodes both parts before base64 (§2.3.1).
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
+      clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
+    };
+  } catch {
+    throw new InvalidClient('malformed Basic authorization header');
+  }
+}

@@ -1,0 +1,13 @@
+// GET /.well-known/jwks.json: the public keys that verify our tokens. Empty for HS256: a shared
+// secret is never published.
+import type { Context } from 'koa';
+import type { JwtSigner } from '../../keys/jwt.js';
+
+export function jwksEndpoint(signer: JwtSigner) {
+  const body = JSON.stringify(signer.jwks());
+  return async function jwks(ctx: Context): Promise<void> {
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.type = 'application/json';
+    ctx.body = body;
+  };
+}

@@ -1,0 +1,13 @@
+// RFC 8628 §3.4: the device polls with its device_code.
+import { InvalidRequest } from '../../domain/errors.js';
+import type { GrantHandler } from './grant.js';
+
+export const deviceCodeGrant: GrantHandler = {
+  grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+  parameters: ['device_code'],
+  async handle({ client, params, services, req }) {
+    const deviceCode = params.optional('device_code');
+    if (!deviceCode) throw new InvalidRequest('device_code is required');
+    return services.deviceCodes.exchange(deviceCode, client, req);
+  },
+};

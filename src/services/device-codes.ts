@@ -1,0 +1,182 @@
+// The Device Authorization Grant (RFC 8628): the device asks for a code pair, the user approves
+// the user_code in a browser, the device polls the token endpoint with the device_code.
+import type { Config } from '../config/env.js';
+import type { Db, DeviceCode, OAuthClient, Prisma, User } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { randomToken, sha256Hex } from '../domain/crypto.js';
+import {
+  AccessDenied,
+  AuthorizationPending,
+  BadInput,
+  ExpiredToken,
+  InvalidGrant,
+  InvalidScope,
+  SlowDown,
+} from '../domain/errors.js';
+import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
+import { displayUserCode, generateUserCode, normalizeUserCode } from '../domain/user-code.js';
+import type { AuditLog } from './audit.js';
+import type { ClientService } from './clients.js';
+import type { RequestInfo } from './request-context.js';
+import type { IssuedTokens, TokenService } from './tokens.js';
+
+/** RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
+const SLOW_DOWN_STEP = 5;
+
+export interface DeviceAuthorizationResponse {
+  device_code: string;
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete: string;
+  expires_in: number;
+  interval: number;
+}
+
+/** What the approval page shows the user. */
+export interface PendingDeviceRequest {
+  userCode: string;
+  displayCode: string;
+  clientName: string;
+  clientId: string;
+  scopes: string[];
+  resources: string[];
+}
+
+export class DeviceCodeService {
+  constructor(
+    private readonly db: Db,
+    private readonly clients: ClientService,
+    private readonly tokens: TokenService,
+    private readonly audit: AuditLog,
+    private readonly config: Pick<Config, 'baseUrl' | 'deviceCode'>,
+  ) {}
+
+  /** RFC 8628 §3.1–3.2. */
+  async authorize(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<DeviceAuthorizationResponse> {
+    this.clients.requireFlow(client, 'device');
+    const scopes = parseScope(scope);
+    if (scopes.length === 0) throw new InvalidScope('scope is required');
+    requireScopesWithin(scopes, parseScope(client.allowedScopes), 'scope not allowed for this client');
+
+    const deviceCode = randomToken(32);
+    const expiresAt = new Date(Date.now() + this.config.deviceCode.expiration * 1000);
+    const row = await this.insertWithFreshUserCode((userCode) => ({
+      deviceCodeHash: sha256Hex(deviceCode),
+      userCode,
+      clientId: client.id,
+      scopes: formatScope(scopes),
+      resource: formatScope(resources),
+      interval: this.config.deviceCode.interval,
+      expiresAt,
+    }));
+    this.audit.record({
+      eventType: 'DEVICE_CODE_GENERATED',
+      subject: { type: 'device_code', id: row.id },
+      clientId: client.clientId,
+      request: req,
+      details: { scope: row.scopes, expires_at: expiresAt.toISOString() },
+    });
+    const verificationUri = `${this.config.baseUrl}/device`;
+    const shown = displayUserCode(row.userCode);
+    return {
+      device_code: deviceCode,
+      user_code: shown,
+      verification_uri: verificationUri,
+      verification_uri_complete: `${verificationUri}?user_code=${encodeURIComponent(shown)}`,
+      expires_in: this.config.deviceCode.expiration,
+      interval: row.interval,
+    };
+  }
+
+  /** Finds the pending request a user typed in; BadInput (safe to show) when there is none. */
+  async findPending(input: string): Promise<PendingDeviceRequest & { id: string }> {
+    const userCode = normalizeUserCode(input);
+    const row = userCode ? await this.db.deviceCode.findUnique({ where: { userCode }, include: { client: true } }) : null;
+    if (!row || row.status !== 'pending' || row.expiresAt <= new Date() || !row.client.active) {
+      throw new BadInput('That code is not valid or has expired. Check the code shown on your device and try again.');
+    }
+    return {
+      id: row.id,
+      userCode: row.userCode,
+      displayCode: displayUserCode(row.userCode),
+      clientName: row.client.name,
+      clientId: row.client.clientId,
+      scopes: parseScope(row.scopes),
+      resources: parseScope(row.resource),
+    };
+  }
+
+  /** The user's answer. Only a still-pending, unexpired code can be decided, and only once. */
+  async decide(input: string, user: User, approve: boolean, req: RequestInfo): Promise<PendingDeviceRequest> {
+    const pending = await this.findPending(input);
+    const decided = await this.db.deviceCode.updateMany({
+      where: { id: pending.id, status: 'pending', expiresAt: { gt: new Date() } },
+      data: { status: approve ? 'approved' : 'denied', userId: user.id, decidedAt: new Date() },
+    });
+    if (decided.count !== 1) throw new BadInput('That code was already used or has expired.');
+    this.audit.record({
+      eventType: approve ? 'DEVICE_CODE_AUTHORIZED' : 'DEVICE_CODE_DENIED',
+      actor: { userId: user.id, username: user.username },
+      subject: { type: 'device_code', id: pending.id },
+      clientId: pending.clientId,
+      request: req,
+      details: { scope: formatScope(pending.scopes) },
+    });
+    return pending;
+  }
+
+  /** RFC 8628 §3.4–3.5: the device polls with its device_code. Tokens come out exactly once. */
+  async exchange(deviceCode: string, client: OAuthClient, req: RequestInfo): Promise<IssuedTokens> {
+    this.clients.requireFlow(client, 'device');
+    const row = await this.db.deviceCode.findUnique({ where: { deviceCodeHash: sha256Hex(deviceCode) }, include: { user: true } });
+    if (!row || row.clientId !== client.id) throw new InvalidGrant('device_code is invalid');
+    if (row.status === 'consumed') throw new InvalidGrant('device_code has already been used');
+    const now = new Date();
+    if (row.expiresAt <= now) throw new ExpiredToken();
+    await this.enforceInterval(row, now);
+    if (row.status === 'pending') throw new AuthorizationPending();
+    if (row.status === 'denied') throw new AccessDenied();
+
+    const user = row.user;
+    if (!user?.active) throw new AccessDenied('the approving user is no longer active');
+    // Conditional update: only one poll can move approved → consumed, so tokens are issued once.
+    const claimed = await this.db.deviceCode.updateMany({ where: { id: row.id, status: 'approved' }, data: { status: 'consumed' } });
+    if (claimed.count !== 1) throw new InvalidGrant('device_code has already been used');
+    return this.tokens.issue(
+      {
+        client,
+        user,
+        scopes: parseScope(row.scopes),
+        resources: parseScope(row.resource),
+        grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+        authTime: row.decidedAt ?? now,
+      },
+      { withRefresh: true },
+      req,
+    );
+  }
+
+  /** Polling faster than the interval gets slow_down and a longer interval from then on. */
+  private async enforceInterval(row: DeviceCode, now: Date): Promise<void> {
+    const tooSoon = row.lastPolledAt !== null && now.getTime() - row.lastPolledAt.getTime() < row.interval * 1000;
+    const interval = tooSoon ? row.interval + SLOW_DOWN_STEP : row.interval;
+    await this.db.deviceCode.update({ where: { id: row.id }, data: { lastPolledAt: now, interval } });
+    if (tooSoon) throw new SlowDown(interval);
+  }
+
+  /** Inserts with a new random user_code, retrying the rare collision with a live code. */
+  private async insertWithFreshUserCode(data: (userCode: string) => Omit<Prisma.DeviceCodeUncheckedCreateInput, 'id'>): Promise<DeviceCode> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.db.deviceCode.create({ data: data(generateUserCode()) });
+      } catch (err) {
+        if (!isUniqueViolation(err) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** Housekeeping: expired codes are useless; remove them so user codes can be reused. */
+  async deleteExpired(olderThan = new Date()): Promise<number> {
+    return (await this.db.deviceCode.deleteMany({ where: { expiresAt: { lt: olderThan } } })).count;
+  }
+}

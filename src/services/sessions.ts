@@ -1,0 +1,57 @@
+// Server-side browser sessions. The cookie carries only an opaque random id; the table is keyed by
+// the SHA-256 of that id, so reading the database does not yield a usable session. Sessions end on
+// idle timeout (rolling) or at an absolute age, whichever comes first.
+import type { Db } from '../db/client.js';
+import { sha256Hex } from '../domain/crypto.js';
+
+export interface SessionData {
+  userId?: string;
+  csrf?: string;
+  /** When the session was first created (ms since epoch): the absolute expiry counts from here. */
+  startedAt?: number;
+  [key: string]: unknown;
+}
+
+export class SessionService {
+  constructor(
+    private readonly db: Db,
+    private readonly limits: { maxAge: number; idleTimeout: number },
+  ) {}
+
+  async get(id: string): Promise<SessionData | null> {
+    const row = await this.db.session.findUnique({ where: { id: sha256Hex(id) } });
+    if (!row) return null;
+    const now = new Date();
+    if (row.expiresAt <= now || row.absoluteExpiresAt <= now) {
+      await this.db.session.deleteMany({ where: { id: row.id } });
+      return null;
+    }
+    return JSON.parse(row.data) as SessionData;
+  }
+
+  async set(id: string, data: SessionData, client: { ip?: string; userAgent?: string }): Promise<void> {
+    const now = Date.now();
+    const startedAt = typeof data.startedAt === 'number' ? data.startedAt : now;
+    const absoluteExpiresAt = new Date(startedAt + this.limits.maxAge * 1000);
+    const expiresAt = new Date(Math.min(now + this.limits.idleTimeout * 1000, absoluteExpiresAt.getTime()));
+    const fields = { userId: data.userId ?? null, data: JSON.stringify({ ...data, startedAt }), expiresAt };
+    await this.db.session.upsert({
+      where: { id: sha256Hex(id) },
+      create: { id: sha256Hex(id), ...fields, absoluteExpiresAt, ipAddress: client.ip ?? null, userAgent: client.userAgent?.slice(0, 512) ?? null },
+      update: fields,
+    });
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.db.session.deleteMany({ where: { id: sha256Hex(id) } });
+  }
+
+  /** Ends every session of a user (disable, password change, "sign out everywhere"). */
+  async destroyForUser(userId: string): Promise<number> {
+    return (await this.db.session.deleteMany({ where: { userId } })).count;
+  }
+
+  async deleteExpired(now = new Date()): Promise<number> {
+    return (await this.db.session.deleteMany({ where: { OR: [{ expiresAt: { lt: now } }, { absoluteExpiresAt: { lt: now } }] } })).count;
+  }
+}

@@ -1,0 +1,34 @@
+// The HTML face's error rendering: a readable page with the right status, never a stack trace.
+import type { Context, Next } from 'koa';
+import { BadInput, Forbidden, NotFound, OAuthError } from '../domain/errors.js';
+import { BadRequestBody } from '../http/body.js';
+import type { Logger } from '../ops/logger.js';
+import { errorFields } from '../ops/logger.js';
+import type { Renderer } from './render.js';
+
+export function pageErrors(render: Renderer, logger: Logger) {
+  return async function pageErrorsMiddleware(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (err) {
+      const [status, title, message] = describe(err);
+      if (status >= 500) logger.error('unhandled error on page', { path: ctx.path, ...errorFields(err) });
+      render(ctx, 'error.njk', { title, message }, status);
+    }
+  };
+}
+
+function describe(err: unknown): [number, string, string] {
+  if (err instanceof BadRequestBody) return [err.status, 'Bad request', err.message];
+  if (err instanceof BadInput) return [400, 'Bad request', err.message];
+  if (err instanceof OAuthError) return [400, 'Request refused', err.description];
+  if (err instanceof Forbidden) return [403, 'Not allowed', err.message];
+  if (err instanceof NotFound) return [404, 'Not found', err.message];
+  return [500, 'Something went wrong', 'The server could not handle this request. Please try again later.'];
+}
+
+export function pageNotFound(render: Renderer) {
+  return async function pageNotFoundMiddleware(ctx: Context): Promise<void> {
+    if (ctx.status === 404 && ctx.body === undefined) render(ctx, 'error.njk', { title: 'Page not found', message: 'There is nothing at this address.' }, 404);
+  };
+}

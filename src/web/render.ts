@@ -1,0 +1,26 @@
+import type { Context } from 'koa';
+import nunjucks from 'nunjucks';
+import { fileURLToPath } from 'node:url';
+import { ensureCsrfToken } from './csrf.js';
+
+// templates/ sits at the repository root, two levels above both src/web and dist/web.
+const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
+
+export function createTemplates(opts: { watch?: boolean } = {}): nunjucks.Environment {
+  return new nunjucks.Environment(new nunjucks.FileSystemLoader(TEMPLATES_DIR, { watch: opts.watch ?? false, noCache: false }), {
+    autoescape: true,
+    throwOnUndefined: false,
+  });
+}
+
+export type Renderer = (ctx: Context, template: string, vars?: Record<string, unknown>, status?: number) => void;
+
+/** Renders a page with what every page needs: the signed-in user and a CSRF token for its forms. */
+export function createRenderer(env: nunjucks.Environment, site: { name: string }): Renderer {
+  return function render(ctx, template, vars = {}, status = 200) {
+    ctx.status = status;
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = env.render(template, { site, user: ctx.state.user ?? null, csrfToken: ensureCsrfToken(ctx), ...vars });
+  };
+}

@@ -1,0 +1,73 @@
+// Browser sessions: koa-session with our database store. The cookie holds only the signed opaque
+// id; data lives server-side (see services/sessions.ts). `loadUser` re-reads the user on every page
+// request, so a disabled user's session stops working at the next request.
+import type Koa from 'koa';
+import type { Context, Next } from 'koa';
+import session from 'koa-session';
+import type { Config } from '../config/env.js';
+import { randomToken } from '../domain/crypto.js';
+import type { User } from '../db/client.js';
+import { requestInfo } from '../http/request-info.js';
+import type { Services } from '../services/index.js';
+import type { SessionData } from '../services/sessions.js';
+
+export const SESSION_COOKIE = 'authgate_session';
+
+declare module 'koa' {
+  interface ExtendableContext {
+    session: (SessionData & { regenerate(): Promise<void>; save(): Promise<void> | undefined }) | null;
+  }
+  interface DefaultState {
+    user?: User;
+  }
+}
+
+export function sessionMiddleware(app: Koa, config: Config, services: Services): Koa.Middleware {
+  app.keys = [config.session.secret];
+  return session(
+    {
+      key: SESSION_COOKIE,
+      maxAge: config.session.idleTimeout * 1000,
+      rolling: true,
+      httpOnly: true,
+      signed: true,
+      sameSite: 'lax',
+      secure: config.secureCookies,
+      genid: () => randomToken(32),
+      store: {
+        get: (key: string) => services.sessions.get(key),
+        set: (key: string, data: SessionData, _maxAge: number, { ctx }: { ctx: Context }) =>
+          services.sessions.set(key, stripCookieMeta(data), requestInfo(ctx)),
+        destroy: (key: string) => services.sessions.destroy(key),
+      },
+    } as Parameters<typeof session>[0],
+    app,
+  ) as Koa.Middleware;
+}
+
+// koa-session adds its own cookie bookkeeping (`_expire`, `_maxAge`); the store keeps its own expiry.
+function stripCookieMeta(data: SessionData): SessionData {
+  const { _expire: _e, _maxAge: _m, ...rest } = data as SessionData & { _expire?: unknown; _maxAge?: unknown };
+  return rest;
+}
+
+export function loadUser(services: Services) {
+  return async function loadUserMiddleware(ctx: Context, next: Next): Promise<void> {
+    const userId = ctx.session?.userId;
+    if (typeof userId === 'string') {
+      const user = await services.users.findActive(userId);
+      if (user) ctx.state.user = user;
+      else ctx.session = null; // disabled or deleted: end the session now
+    }
+    await next();
+  };
+}
+
+/** Pages that need a signed-in user send others to /login and bring them back afterwards. */
+export async function requireUser(ctx: Context, next: Next): Promise<void> {
+  if (!ctx.state.user) {
+    ctx.redirect(`/login?redirect=${encodeURIComponent(ctx.originalUrl)}`);
+    return;
+  }
+  await next();
+}

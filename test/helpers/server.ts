@@ -1,0 +1,66 @@
+// Starts a real AuthGate over HTTP on a free loopback port with a fresh database: a new SQLite file,
+// or a new PostgreSQL database when TEST_POSTGRES_URL is set.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAuthGate, type AuthGate } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config/env.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { createTestDatabase } from './postgres.js';
+
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  authgate: AuthGate;
+  cliClientId: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const usingPostgres = Boolean(process.env.TEST_POSTGRES_URL);
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'authgate-test-'));
+  const pg = usingPostgres ? await createTestDatabase() : null;
+  const port = await freePort();
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    BASE_URL: `http://127.0.0.1:${port}`,
+    DEFAULT_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    DEVICE_CODE_POLLING_INTERVAL: '1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    AUDIT_FLUSH_INTERVAL: '1',
+    ...(pg ? { DATABASE_URL: pg.url } : {}),
+    ...env,
+  });
+  const authgate = await createAuthGate(config, createLogger(config.logLevel));
+  await authgate.listen(port, '127.0.0.1');
+  const cli = await authgate.db.oAuthClient.findFirstOrThrow({ where: { name: 'AuthGate CLI' } });
+  return {
+    url: config.baseUrl,
+    config,
+    authgate,
+    cliClientId: cli.clientId,
+    dataDir,
+    async close() {
+      await authgate.close();
+      await pg?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

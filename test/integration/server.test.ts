@@ -1,0 +1,151 @@
+// Discovery, JWKS, health, security headers, first-run seeding, restarts and graceful shutdown.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Koa from 'koa';
+import { createAuthGate } from '../../src/app.js';
+import { createPrismaClient } from '../../src/db/client.js';
+import { healthEndpoint } from '../../src/ops/health.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { json } from '../helpers/oauth.js';
+import { ADMIN_PASSWORD, freePort, startTestServer, type TestServer } from '../helpers/server.js';
+
+describe('discovery, keys and system endpoints', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  test.each(['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'])('%s describes what is implemented', async (path) => {
+    const res = await fetch(`${server.url}${path}`);
+    expect(res.status).toBe(200);
+    const doc = await json(res);
+    expect(doc).toMatchObject({
+      issuer: server.url,
+      token_endpoint: `${server.url}/oauth/token`,
+      device_authorization_endpoint: `${server.url}/oauth/device/code`,
+      jwks_uri: `${server.url}/.well-known/jwks.json`,
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    });
+    expect(doc.grant_types_supported.sort()).toEqual(['refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
+    // Nothing that is not implemented yet is advertised.
+    expect(doc.authorization_endpoint).toBeUndefined();
+    expect(doc.introspection_endpoint).toBeUndefined();
+  });
+
+  test('JWKS is empty for HS256 and cacheable', async () => {
+    const res = await fetch(`${server.url}/.well-known/jwks.json`);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=3600');
+    expect(await json(res)).toEqual({ keys: [] });
+  });
+
+  test('health answers 200 with the database check', async () => {
+    const res = await fetch(`${server.url}/health`);
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({ status: 'ok', database: 'ok' });
+  });
+
+  test('health answers 503 when the database is unreachable', async () => {
+    // A real client pointed at a port where no database listens.
+    const deadDb = createPrismaClient({ dialect: 'postgresql', url: `postgresql://authgate@127.0.0.1:${await freePort()}/none?connect_timeout=2` });
+    const app = new Koa().use(healthEndpoint(deadDb));
+    const srv = app.listen(0, '127.0.0.1');
+    await new Promise((r) => srv.once('listening', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(srv.address() as { port: number }).port}/health`);
+      expect(res.status).toBe(503);
+      expect(await json(res)).toEqual({ status: 'unavailable', database: 'unreachable' });
+    } finally {
+      srv.close();
+      await deadDb.$disconnect();
+    }
+  });
+
+  test('pages carry security headers; the session cookie is HttpOnly, SameSite=Lax and opaque', async () => {
+    const res = await fetch(`${server.url}/login`);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    const cookies = res.headers.getSetCookie().filter((c) => c.startsWith('authgate_session='));
+    expect(cookies[0]).toMatch(/httponly/i);
+    expect(cookies[0]).toMatch(/samesite=lax/i);
+    expect(cookies[0]).not.toMatch(/secure/i); // BASE_URL is http here
+    const value = cookies[0]!.split(';')[0]!.split('=')[1]!;
+    expect(() => JSON.parse(Buffer.from(value, 'base64').toString())).toThrow();
+    // The database keeps the session under a hash of the id, never the id.
+    const rows = await server.authgate.db.session.findMany();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.some((r) => r.id === value)).toBe(false);
+  });
+
+  test('first run wrote the credentials file (0600) and the audit log records events without secrets', async () => {
+    const file = join(server.dataDir, 'authgate-credentials.txt');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(`admin_password: ${ADMIN_PASSWORD}`);
+    expect(text).toContain(`client_id: ${server.cliClientId}`);
+
+    const res = await fetch(`${server.url}/oauth/device/code`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: server.cliClientId, scope: 'read' }),
+    });
+    const { device_code } = await json(res);
+    await server.authgate.services.audit.flush();
+    const events = await server.authgate.db.auditEvent.findMany({ where: { eventType: 'DEVICE_CODE_GENERATED' } });
+    expect(events.length).toBeGreaterThan(0);
+    expect(events[0]!.ipAddress).toBeTruthy();
+    expect(JSON.stringify(events)).not.toContain(device_code);
+  });
+});
+
+describe('restarts and shutdown', () => {
+  test('a second start on the same data migrates nothing and reseeds nothing; shutdown flushes the audit buffer', async () => {
+    const server = await startTestServer({ AUDIT_FLUSH_INTERVAL: '1h', AUDIT_BATCH_SIZE: '1000' });
+    const credentials = readFileSync(join(server.dataDir, 'authgate-credentials.txt'), 'utf8');
+    const admin = await server.authgate.db.user.findUniqueOrThrow({ where: { username: 'admin' } });
+    server.authgate.services.audit.record({ eventType: 'TEST_EVENT', details: { password: 'hunter2', note: 'kept' } });
+    // Closing the app (not the test database) must write the buffered event.
+    await server.authgate.close();
+
+    const again = await createAuthGate(server.config, createLogger('silent'));
+    try {
+      expect(again.seed.seeded).toBe(false);
+      const admin2 = await again.db.user.findUniqueOrThrow({ where: { username: 'admin' } });
+      expect(admin2.passwordHash).toBe(admin.passwordHash);
+      expect(await again.db.user.count()).toBe(1);
+      expect(await again.db.oAuthClient.count()).toBe(1);
+      expect(readFileSync(join(server.dataDir, 'authgate-credentials.txt'), 'utf8')).toBe(credentials);
+      const event = await again.db.auditEvent.findFirstOrThrow({ where: { eventType: 'TEST_EVENT' } });
+      expect(JSON.parse(event.details)).toEqual({ password: '[REDACTED]', note: 'kept' });
+    } finally {
+      await again.close();
+      server.authgate.close = async () => {};
+      await server.close();
+    }
+  });
+
+  test('shutdown lets an in-flight request finish', async () => {
+    const server = await startTestServer();
+    // A request whose body is still arriving when shutdown starts.
+    const { request } = await import('node:http');
+    const url = new URL(`${server.url}/oauth/device/code`);
+    const body = new URLSearchParams({ client_id: server.cliClientId, scope: 'read' }).toString();
+    const response = new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 5));
+      setTimeout(() => req.end(body.slice(5)), 300);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const closed = server.close();
+    expect(await response).toBe(200);
+    await closed;
+  });
+});

@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/env.js';
+import { parseDurationSeconds } from '../../src/config/duration.js';
+import { ConfigError } from '../../src/domain/errors.js';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'authgate-config-'));
+const strong = 'x'.repeat(40);
+
+describe('configuration', () => {
+  test('defaults: SQLite under DATA_DIR, HS256, AuthGate lifetimes', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config.database).toEqual({ dialect: 'sqlite', file: join(dir, 'authgate.db') });
+    expect(config.port).toBe(8080);
+    expect(config.baseUrl).toBe('http://localhost:8080');
+    expect(config.jwt.alg).toBe('HS256');
+    expect(config.jwt.expiration).toBe(10 * 3600);
+    expect(config.refreshTokens).toEqual({ enabled: true, rotation: false, expiration: 720 * 3600 });
+    expect(config.deviceCode).toEqual({ expiration: 1800, interval: 5 });
+  });
+
+  test('development secrets are generated once, persisted with mode 0600, and reused', () => {
+    const dir = dataDir();
+    const first = loadConfig({ DATA_DIR: dir });
+    const second = loadConfig({ DATA_DIR: dir });
+    expect(first.jwt.secret.length).toBeGreaterThanOrEqual(32);
+    expect(second.jwt.secret).toBe(first.jwt.secret);
+    expect(second.session.secret).toBe(first.session.secret);
+    expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'secrets.json'), 'utf8')).toContain(first.jwt.secret);
+  });
+
+  test.each([
+    [{}, /JWT_SECRET must be set/],
+    [{ JWT_SECRET: strong }, /SESSION_SECRET must be set/],
+    [{ JWT_SECRET: 'short', SESSION_SECRET: strong }, /JWT_SECRET must be at least 32/],
+    [{ JWT_SECRET: 'your-256-bit-secret-change-in-production', SESSION_SECRET: strong }, /JWT_SECRET is a well-known default/],
+  ])('production refuses weak or missing secrets (%j)', (env, message) => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), BASE_URL: 'https://auth.example.com', ...env })).toThrow(message);
+  });
+
+  test('production starts with strong secrets', () => {
+    const config = loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir(), BASE_URL: 'https://auth.example.com', JWT_SECRET: strong, SESSION_SECRET: 'y'.repeat(40) });
+    expect(config.secureCookies).toBe(true);
+  });
+
+  test.each([
+    [{ JWT_EXPIRATION: 'ten hours' }, /JWT_EXPIRATION must be a duration/],
+    [{ ENABLE_TOKEN_ROTATION: 'maybe' }, /ENABLE_TOKEN_ROTATION must be true or false/],
+    [{ JWT_SIGNING_ALGORITHM: 'none' }, /JWT_SIGNING_ALGORITHM must be one of HS256, RS256, ES256/],
+    [{ JWT_SIGNING_ALGORITHM: 'RS256' }, /JWT_PRIVATE_KEY_PATH is required/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must start with/],
+    [{ SERVER_ADDR: 'nonsense' }, /SERVER_ADDR must look like/],
+    [{ BASE_URL: 'ftp://x' }, /BASE_URL must be an http/],
+    [{ PORT: '99999' }, /PORT must be an integer/],
+    [{ DEFAULT_ADMIN_PASSWORD: 'short' }, /DEFAULT_ADMIN_PASSWORD must be at least 8/],
+  ])('bad values are refused with a message naming the variable (%j)', (env, message) => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(ConfigError);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+
+  test('AuthGate-style addresses, durations and PostgreSQL URLs', () => {
+    const config = loadConfig({ DATA_DIR: dataDir(), SERVER_ADDR: ':9000', DATABASE_URL: 'postgres://u@h/db', JWT_EXPIRATION: '1h30m' });
+    expect(config.port).toBe(9000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.database).toEqual({ dialect: 'postgresql', url: 'postgres://u@h/db' });
+    expect(config.jwt.expiration).toBe(5400);
+    expect(parseDurationSeconds('720h')).toBe(2_592_000);
+    expect(parseDurationSeconds('90')).toBe(90);
+    expect(parseDurationSeconds('1d')).toBeNull();
+  });
+});
