@@ -29,6 +29,14 @@ export interface Config {
     expirationJitter: number;
   };
   refreshTokens: { enabled: boolean; rotation: boolean; expiration: number };
+  /** Access/refresh lifetimes (seconds) per client token profile; `standard` is JWT_EXPIRATION / REFRESH_TOKEN_EXPIRATION. */
+  tokenProfiles: Record<'short' | 'standard' | 'long', { access: number; refresh: number }>;
+  clientCredentialsExpiration: number;
+  authorizationCode: { expiration: number; pkceRequired: boolean };
+  consentRemember: boolean;
+  dynamicRegistration: { enabled: boolean; token?: string };
+  /** Origins allowed to call /oauth/* and /.well-known/* from browsers; empty = CORS off. */
+  corsAllowedOrigins: string[];
   session: { secret: string; maxAge: number; idleTimeout: number };
   deviceCode: { expiration: number; interval: number };
   defaultAdminPassword?: string;
@@ -61,6 +69,7 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`JWT_PRIVATE_KEY_PATH is required when JWT_SIGNING_ALGORITHM=${alg}`);
   }
   const jwtExpiration = readDuration(env, 'JWT_EXPIRATION', '10h', { min: 60 });
+  const refreshExpiration = readDuration(env, 'REFRESH_TOKEN_EXPIRATION', '720h', { min: 60 });
   const config: Config = {
     production,
     host,
@@ -80,8 +89,20 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokens: {
       enabled: readBool(env, 'ENABLE_REFRESH_TOKENS', true),
       rotation: readBool(env, 'ENABLE_TOKEN_ROTATION', false),
-      expiration: readDuration(env, 'REFRESH_TOKEN_EXPIRATION', '720h', { min: 60 }),
+      expiration: refreshExpiration,
     },
+    tokenProfiles: readTokenProfiles(env, jwtExpiration, refreshExpiration),
+    clientCredentialsExpiration: readDuration(env, 'CLIENT_CREDENTIALS_TOKEN_EXPIRATION', '1h', { min: 60 }),
+    authorizationCode: {
+      expiration: readDuration(env, 'AUTH_CODE_EXPIRATION', '10m', { min: 1, max: 3600 }),
+      pkceRequired: readBool(env, 'PKCE_REQUIRED', false),
+    },
+    consentRemember: readBool(env, 'CONSENT_REMEMBER', true),
+    dynamicRegistration: {
+      enabled: readBool(env, 'ENABLE_DYNAMIC_CLIENT_REGISTRATION', false),
+      token: readOptionalSecret(env, 'DYNAMIC_CLIENT_REGISTRATION_TOKEN'),
+    },
+    corsAllowedOrigins: readOrigins(env, 'CORS_ALLOWED_ORIGINS'),
     session: {
       secret: secrets.sessionSecret,
       maxAge: readDuration(env, 'SESSION_MAX_AGE', '24h', { min: 60 }),
@@ -108,6 +129,59 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('BASE_URL must use https:// when NODE_ENV=production');
   }
   return config;
+}
+
+// Per-client token profiles (short / standard / long). Each is overridable and each is capped by
+// JWT_EXPIRATION_MAX / REFRESH_TOKEN_EXPIRATION_MAX: a profile above its cap is a startup error,
+// not a silent clamp, so nobody believes tokens live longer (or shorter) than they do.
+function readTokenProfiles(env: Env, standardAccess: number, standardRefresh: number): Config['tokenProfiles'] {
+  const maxAccess = readDuration(env, 'JWT_EXPIRATION_MAX', '24h', { min: 60 });
+  const maxRefresh = readDuration(env, 'REFRESH_TOKEN_EXPIRATION_MAX', '2160h', { min: 60 });
+  const profiles: Config['tokenProfiles'] = {
+    short: {
+      access: readDuration(env, 'TOKEN_PROFILE_SHORT_ACCESS_EXPIRATION', '15m', { min: 60 }),
+      refresh: readDuration(env, 'TOKEN_PROFILE_SHORT_REFRESH_EXPIRATION', '24h', { min: 60 }),
+    },
+    standard: {
+      access: readDuration(env, 'TOKEN_PROFILE_STANDARD_ACCESS_EXPIRATION', String(standardAccess), { min: 60 }),
+      refresh: readDuration(env, 'TOKEN_PROFILE_STANDARD_REFRESH_EXPIRATION', String(standardRefresh), { min: 60 }),
+    },
+    long: {
+      access: readDuration(env, 'TOKEN_PROFILE_LONG_ACCESS_EXPIRATION', '24h', { min: 60 }),
+      refresh: readDuration(env, 'TOKEN_PROFILE_LONG_REFRESH_EXPIRATION', '2160h', { min: 60 }),
+    },
+  };
+  for (const [name, profile] of Object.entries(profiles)) {
+    if (profile.access > maxAccess) {
+      throw new ConfigError(`the ${name} token profile's access lifetime (${profile.access}s) exceeds JWT_EXPIRATION_MAX (${maxAccess}s)`);
+    }
+    if (profile.refresh > maxRefresh) {
+      throw new ConfigError(`the ${name} token profile's refresh lifetime (${profile.refresh}s) exceeds REFRESH_TOKEN_EXPIRATION_MAX (${maxRefresh}s)`);
+    }
+  }
+  return profiles;
+}
+
+function readOptionalSecret(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  if (!value) return undefined;
+  if (value.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
+  return value;
+}
+
+function readOrigins(env: Env, name: string): string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  return raw.split(/[\s,]+/).filter(Boolean).map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`${name} contains an invalid origin: "${origin}"`);
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) throw new ConfigError(`${name} entries must be bare origins like https://app.example.com, got "${origin}"`);
+    return url.origin;
+  });
 }
 
 // SERVER_ADDR follows AuthGate (":8080" or "host:port"); PORT is the common platform variable.
