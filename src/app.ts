@@ -8,6 +8,7 @@ import type { Config } from './config/env.js';
 import { createPrismaClient, type Db } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { readBody } from './http/body.js';
+import { cors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
@@ -35,7 +36,8 @@ export interface AuthGate {
   close(): Promise<void>;
 }
 
-const PROTOCOL_PATH = /^\/(oauth|\.well-known)(\/|$)/;
+// /oauth/authorize is a page people see (sign-in, consent), so it belongs to the HTML face.
+const PROTOCOL_PATH = /^\/(?!oauth\/authorize(\/|$))(oauth|\.well-known)(\/|$)/;
 
 export async function createAuthGate(config: Config, logger: Logger): Promise<AuthGate> {
   const migration = await runMigrations(
@@ -51,14 +53,14 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   app.silent = true; // errors are rendered and logged by each face's error middleware
   const render = createRenderer(createTemplates(), { name: 'AuthGate' });
   const protocol = oauthRouter({ config, services, signer });
-  const pages = webRouter({ services, render });
+  const pages = webRouter({ services, render, config });
   const body = readBody({ limitBytes: config.bodyLimitBytes });
 
   app.use(lastResort(logger));
   app.use(securityHeaders({ hsts: config.secureCookies }));
   app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? healthEndpoint(db)(ctx) : next()));
   // Each face reads bodies inside its own error handling, so a bad body gets that face's error format.
-  const protocolStack = compose<Context>([oauthErrors(logger), body, protocol.routes() as never, protocolNotFound]);
+  const protocolStack = compose<Context>([cors(config.corsAllowedOrigins), oauthErrors(logger), body, protocol.routes() as never, protocolNotFound]);
   const pageStack = compose<Context>([
     pageErrors(render, logger),
     body,

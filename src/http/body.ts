@@ -30,6 +30,7 @@ export class Params {
   /** The value, or undefined when absent. Throws BadRequestBody when the parameter was repeated. */
   get(name: string): string | undefined {
     if (this.repeated.has(name)) throw new BadRequestBody(`parameter "${name}" must not be repeated`);
+    if (this.structured.has(name)) throw new BadRequestBody(`parameter "${name}" must be a string`);
     return this.values.get(name);
   }
 
@@ -41,6 +42,7 @@ export class Params {
 
   /** Parameters that may legitimately repeat (RFC 8707 `resource`). */
   all(name: string): string[] {
+    if (this.structured.has(name)) throw new BadRequestBody(`parameter "${name}" must be a string`);
     return this.multi.get(name) ?? [];
   }
 
@@ -49,8 +51,12 @@ export class Params {
   }
 
   private multi = new Map<string, string[]>();
+  // JSON keys whose values were arrays/objects: refused when read as parameters, ignored otherwise
+  // (RFC 6749 §3.1: unrecognised parameters are ignored), so structured bodies such as RFC 7591
+  // metadata can pass through this reader and be used from `ctx.state.json`.
+  private structured = new Set<string>();
 
-  static fromEntries(entries: Iterable<[string, string]>): Params {
+  static fromEntries(entries: Iterable<[string, string]>, structured: Iterable<string> = []): Params {
     const values = new Map<string, string>();
     const repeated = new Set<string>();
     const multi = new Map<string, string[]>();
@@ -61,6 +67,7 @@ export class Params {
     }
     const params = new Params(values, repeated);
     params.multi = multi;
+    params.structured = new Set(structured);
     return params;
   }
 }
@@ -68,6 +75,8 @@ export class Params {
 declare module 'koa' {
   interface DefaultState {
     body?: Params;
+    /** A JSON body's parsed object, for endpoints whose input is a JSON document (RFC 7591). */
+    json?: Record<string, unknown>;
   }
 }
 
@@ -105,13 +114,15 @@ async function parseBody(ctx: Context, limit: number): Promise<Params> {
     throw new BadRequestBody('request body is not valid JSON');
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new BadRequestBody('JSON body must be an object');
+  ctx.state.json = json as Record<string, unknown>;
   const entries: [string, string][] = [];
+  const structured: string[] = [];
   for (const [key, value] of Object.entries(json)) {
     if (typeof value === 'string') entries.push([key, value]);
     else if (typeof value === 'number' || typeof value === 'boolean') entries.push([key, String(value)]);
     else if (Array.isArray(value) && key === 'resource' && value.every((v) => typeof v === 'string')) {
       for (const v of value) entries.push([key, v]);
-    } else if (value !== null) throw new BadRequestBody(`parameter "${key}" must be a string`);
+    } else if (value !== null) structured.push(key);
   }
-  return Params.fromEntries(entries);
+  return Params.fromEntries(entries, structured);
 }

@@ -1,14 +1,18 @@
 import type { Context, Next } from 'koa';
 
-// Pages render only our own templates and static CSS inline; nothing may frame them.
-const CSP = [
-  "default-src 'none'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
+// Pages render only our own templates and static CSS inline; nothing may frame them. Forms post only
+// to this server, except where a page's form ends in a redirect to a client (the consent page).
+export function contentSecurityPolicy(extraFormTargets: string[] = []): string {
+  return [
+    "default-src 'none'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    ["form-action 'self'", ...extraFormTargets].join(' '),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+const CSP = contentSecurityPolicy();
 
 export function securityHeaders(opts: { hsts: boolean }) {
   return async function securityHeadersMiddleware(ctx: Context, next: Next): Promise<void> {

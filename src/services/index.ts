@@ -4,8 +4,15 @@ import type { Db } from '../db/client.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import type { Logger } from '../ops/logger.js';
 import { AuditLog } from './audit.js';
+import { AuthorizationCodeService } from './authorization-codes.js';
+import { ConsentService } from './consents.js';
+import { IdTokenService } from './id-tokens.js';
+import { ClientCredentialsService } from './client-credentials.js';
+import { ClientRegistrationService } from './client-registration.js';
 import { ClientService } from './clients.js';
 import { DeviceCodeService } from './device-codes.js';
+import { IntrospectionService } from './introspection.js';
+import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
 import { TokenService } from './tokens.js';
 import { UserService } from './users.js';
@@ -14,9 +21,15 @@ export interface Services {
   audit: AuditLog;
   users: UserService;
   clients: ClientService;
+  registration: ClientRegistrationService;
   tokens: TokenService;
   deviceCodes: DeviceCodeService;
+  authorizationCodes: AuthorizationCodeService;
+  consents: ConsentService;
+  clientCredentials: ClientCredentialsService;
   sessions: SessionService;
+  revocation: RevocationService;
+  introspection: IntrospectionService;
 }
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger }): Services {
@@ -24,8 +37,14 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const audit = new AuditLog(db, logger, config.audit);
   const users = new UserService(db, audit);
   const clients = new ClientService(db, audit);
-  const tokens = new TokenService(db, signer, config, audit);
+  const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration);
+  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl));
   const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config);
   const sessions = new SessionService(db, config.session);
-  return { audit, users, clients, tokens, deviceCodes, sessions };
+  const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config);
+  const consents = new ConsentService(db, audit, { remember: config.consentRemember });
+  const clientCredentials = new ClientCredentialsService(clients, tokens);
+  const revocation = new RevocationService(db, audit);
+  const introspection = new IntrospectionService(db, tokens, config, audit);
+  return { audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, consents, clientCredentials, sessions, revocation, introspection };
 }

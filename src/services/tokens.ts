@@ -9,6 +9,7 @@ import { InvalidGrant, InvalidScope, InvalidTarget, InvalidToken } from '../doma
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import type { AuditLog } from './audit.js';
+import type { IdTokenService } from './id-tokens.js';
 import type { RequestInfo } from './request-context.js';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -18,6 +19,7 @@ export interface IssuedTokens {
   token_type: 'Bearer';
   expires_in: number;
   refresh_token?: string;
+  id_token?: string;
   scope: string;
 }
 
@@ -26,11 +28,15 @@ export interface Grant {
   client: OAuthClient;
   user: User | null;
   scopes: string[];
-  /** RFC 8707 resources the token is for; empty means this server itself. */
+  /** RFC 8707 resources the access token is for; empty means this server itself. */
   resources: string[];
+  /** Everything the user authorized (RFC 8707 §2.2): kept on the refresh token, so later refreshes may pick among them. */
+  grantedResources?: string[];
   grantType: string;
   authTime?: Date;
   sourceCode?: string;
+  /** OIDC nonce from the authorization request, echoed in the ID Token. */
+  nonce?: string;
 }
 
 export interface ActiveAccessToken {
@@ -42,14 +48,18 @@ export class TokenService {
   constructor(
     private readonly db: Db,
     private readonly signer: JwtSigner,
-    private readonly config: Pick<Config, 'baseUrl' | 'jwt' | 'refreshTokens'>,
+    private readonly config: Pick<Config, 'baseUrl' | 'jwt' | 'refreshTokens' | 'tokenProfiles' | 'clientCredentialsExpiration'>,
     private readonly audit: AuditLog,
+    private readonly idTokens: IdTokenService,
   ) {}
 
   /** Issues an access token, and a refresh token when `withRefresh` and refresh tokens are enabled. */
   async issue(grant: Grant, opts: { withRefresh: boolean }, req: RequestInfo): Promise<IssuedTokens> {
     const familyId = randomUUID();
-    const refresh = opts.withRefresh && this.config.refreshTokens.enabled ? await this.createRefreshToken(grant, familyId, null) : null;
+    const refresh =
+      opts.withRefresh && this.config.refreshTokens.enabled
+        ? await this.createRefreshToken({ ...grant, resources: grant.grantedResources ?? grant.resources }, familyId, null)
+        : null;
     const access = await this.createAccessToken(grant, familyId, refresh?.row.id ?? null);
     this.audit.record({
       eventType: 'ACCESS_TOKEN_ISSUED',
@@ -59,7 +69,7 @@ export class TokenService {
       request: req,
       details: { grant_type: grant.grantType, scope: formatScope(grant.scopes), refresh_token_issued: refresh !== null, family_id: familyId },
     });
-    return this.response(access, refresh?.value);
+    return this.response(grant, access, refresh?.value);
   }
 
   /**
@@ -78,7 +88,9 @@ export class TokenService {
     if (!row || row.category !== 'refresh') throw new InvalidGrant('refresh token is invalid');
     if (row.clientId !== client.id) throw new InvalidGrant('refresh token was issued to another client');
     if (row.status !== 'active') {
-      if (this.config.refreshTokens.rotation && row.status === 'revoked') await this.handleReuse(row, client, req);
+      // A rotated-away token (it has a successor) coming back means two parties hold it: theft.
+      const rotatedAway = row.status === 'revoked' && (await this.db.token.count({ where: { parentId: row.id, category: 'refresh' } })) > 0;
+      if (rotatedAway) await this.handleReuse(row, client, req);
       throw new InvalidGrant('refresh token is no longer valid');
     }
     if (row.expiresAt <= new Date()) throw new InvalidGrant('refresh token has expired');
@@ -125,7 +137,7 @@ export class TokenService {
       request: req,
       details: { scope: formatScope(scopes), rotated: this.config.refreshTokens.rotation, family_id: row.familyId },
     });
-    return this.response(access, refreshValue);
+    return this.response(grant, access, refreshValue);
   }
 
   /**
@@ -172,7 +184,7 @@ export class TokenService {
 
   private async createAccessToken(grant: Grant, familyId: string, parentId: string | null) {
     const now = new Date();
-    const lifetime = this.config.jwt.expiration + jitterSeconds(this.config.jwt.expirationJitter);
+    const lifetime = this.accessLifetime(grant);
     const expiresAt = new Date(now.getTime() + lifetime * 1000);
     const jti = randomUUID();
     const subject = grant.user?.id ?? grant.client.clientId;
@@ -210,7 +222,7 @@ export class TokenService {
 
   private async createRefreshToken(grant: Grant, familyId: string, parentId: string | null, notAfter?: Date) {
     const value = randomToken(32);
-    let expiresAt = new Date(Date.now() + this.config.refreshTokens.expiration * 1000);
+    let expiresAt = new Date(Date.now() + this.config.tokenProfiles[grant.client.tokenProfile].refresh * 1000);
     // A rotated refresh token never outlives the one it replaces: rotation is not a way to extend a grant.
     if (notAfter && notAfter < expiresAt) expiresAt = notAfter;
     const row = await this.db.token.create({
@@ -233,12 +245,38 @@ export class TokenService {
     return { value, row };
   }
 
-  private response(access: { value: string; lifetime: number; row: Token }, refreshValue?: string): IssuedTokens {
+  /**
+   * Lifetimes come from the client's token profile; client credentials have their own. Jitter applies
+   * only to the standard profile, where it spreads the expiries of the many tokens issued with the
+   * server-wide default (as AuthGate documents JWT_EXPIRATION_JITTER).
+   */
+  private accessLifetime(grant: Grant): number {
+    if (grant.grantType === 'client_credentials') return this.config.clientCredentialsExpiration;
+    const profile = grant.client.tokenProfile;
+    const base = this.config.tokenProfiles[profile].access;
+    return profile === 'standard' ? base + jitterSeconds(this.config.jwt.expirationJitter) : base;
+  }
+
+  private async response(grant: Grant, access: { value: string; lifetime: number; row: Token }, refreshValue?: string): Promise<IssuedTokens> {
+    // OIDC Core §3.1.3.3 / §12.2: an ID Token accompanies user tokens whenever `openid` was granted.
+    const idToken =
+      grant.user && grant.scopes.includes('openid')
+        ? await this.idTokens.sign({
+            user: grant.user,
+            client: grant.client,
+            scopes: grant.scopes,
+            accessToken: access.value,
+            authTime: grant.authTime,
+            nonce: grant.nonce,
+            lifetime: access.lifetime,
+          })
+        : undefined;
     return {
       access_token: access.value,
       token_type: 'Bearer',
       expires_in: access.lifetime,
       ...(refreshValue ? { refresh_token: refreshValue } : {}),
+      ...(idToken ? { id_token: idToken } : {}),
       scope: access.row.scopes,
     };
   }

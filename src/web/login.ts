@@ -36,6 +36,7 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
       limiter.reset(limitKey);
       // A new session id at login (no fixation) and a new CSRF token for the signed-in session.
       ctx.session!.userId = user.id;
+      ctx.session!.authTime = Date.now(); // OIDC auth_time
       ctx.session!.csrf = randomToken(32);
       await ctx.session!.regenerate();
       ctx.redirect(redirect);

@@ -27,10 +27,18 @@ describe('discovery, keys and system endpoints', () => {
       jwks_uri: `${server.url}/.well-known/jwks.json`,
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
     });
-    expect(doc.grant_types_supported.sort()).toEqual(['refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
-    // Nothing that is not implemented yet is advertised.
-    expect(doc.authorization_endpoint).toBeUndefined();
-    expect(doc.introspection_endpoint).toBeUndefined();
+    expect(doc.grant_types_supported.sort()).toEqual(['authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']);
+    expect(doc).toMatchObject({
+      authorization_endpoint: `${server.url}/oauth/authorize`,
+      userinfo_endpoint: `${server.url}/oauth/userinfo`,
+      revocation_endpoint: `${server.url}/oauth/revoke`,
+      introspection_endpoint: `${server.url}/oauth/introspect`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+    });
+    // Off by default, so not advertised.
+    expect(doc.registration_endpoint).toBeUndefined();
   });
 
   test('JWKS is empty for HS256 and cacheable', async () => {

@@ -72,3 +72,20 @@ describe('configuration', () => {
     expect(parseDurationSeconds('1d')).toBeNull();
   });
 });
+
+describe('token profiles', () => {
+  test('defaults: short 15m/24h, standard from JWT_EXPIRATION/REFRESH_TOKEN_EXPIRATION, long 24h/90d', () => {
+    const config = loadConfig({ DATA_DIR: dataDir(), JWT_EXPIRATION: '2h' });
+    expect(config.tokenProfiles).toEqual({
+      short: { access: 900, refresh: 86400 },
+      standard: { access: 7200, refresh: 720 * 3600 },
+      long: { access: 86400, refresh: 90 * 86400 },
+    });
+  });
+
+  test('a profile above its cap stops startup', () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), TOKEN_PROFILE_LONG_ACCESS_EXPIRATION: '48h' })).toThrow(/long token profile's access lifetime .* exceeds JWT_EXPIRATION_MAX/);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), JWT_EXPIRATION_MAX: '1h' })).toThrow(/exceeds JWT_EXPIRATION_MAX/);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), REFRESH_TOKEN_EXPIRATION_MAX: '48h' })).toThrow(/exceeds REFRESH_TOKEN_EXPIRATION_MAX/);
+  });
+});

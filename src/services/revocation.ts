@@ -1,0 +1,154 @@
+// Token revocation: by a client (RFC 7009), by a user withdrawing a consent, and by an administrator
+// cutting a client off. Revocation is permanent: a revoked token never becomes active again.
+import type { Db, OAuthClient, Prisma } from '../db/client.js';
+import { sha256Hex } from '../domain/crypto.js';
+import { NotFound, OAuthError } from '../domain/errors.js';
+import type { AuditLog } from './audit.js';
+import type { RequestInfo } from './request-context.js';
+
+export type TokenTypeHint = 'access_token' | 'refresh_token';
+
+/**
+ * RFC 7009 §2.2.1 / RFC 7662 §2.1 error for a token_type_hint this server does not know.
+ * (It belongs with the others in domain/errors.ts; it lives here until that file can take it.)
+ */
+export class UnsupportedTokenType extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_token_type', description);
+  }
+}
+
+/** Validates token_type_hint (RFC 7009 §2.1). Absent is fine; a value we do not know is an error. */
+export function parseTokenTypeHint(value: string | undefined): TokenTypeHint | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'access_token' || value === 'refresh_token') return value;
+  throw new UnsupportedTokenType(`token_type_hint "${value}" is not supported`);
+}
+
+/** What happened to a revocation request. The endpoint answers 200 for every outcome (RFC 7009 §2.2). */
+export type RevokeOutcome = 'revoked' | 'unknown' | 'already_inactive' | 'other_client';
+
+export interface RevokeTokenResult {
+  outcome: RevokeOutcome;
+  /** How many token rows changed to `revoked`. */
+  tokensRevoked: number;
+}
+
+/** Who did it, for the audit log (an administrator, or a user acting on their own account). */
+export interface Actor {
+  userId?: string | null;
+  username?: string | null;
+}
+
+// "Not revoked yet": a `disabled` token is an administrative hold that could be lifted later, so an
+// explicit revocation moves it to `revoked` too, otherwise re-enabling would resurrect it.
+const REVOCABLE: Prisma.TokenWhereInput = { status: { not: 'revoked' } };
+
+export class RevocationService {
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /**
+   * RFC 7009 §2.1 on behalf of an authenticated client. The token is found by the hash of its value:
+   * the hash is unique across access and refresh tokens, so one indexed lookup answers whatever the
+   * hint says. The hint is therefore only recorded, never trusted (a wrong hint must not stop a
+   * revocation, §2.1). A refresh token takes its whole family with it (§2.1: the server SHOULD revoke
+   * the access tokens issued from it); an access token is revoked alone.
+   */
+  async revokeToken(value: string, client: OAuthClient, hint: TokenTypeHint | undefined, req: RequestInfo): Promise<RevokeTokenResult> {
+    const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(value) } });
+    if (!row) return { outcome: 'unknown', tokensRevoked: 0 };
+    if (row.clientId !== client.id) {
+      // §2.1: the server verifies the token was issued to the requesting client. Answering exactly as
+      // for an unknown token keeps a client from learning whether someone else's token exists.
+      this.audit.record({
+        eventType: 'TOKEN_REVOCATION_REFUSED',
+        severity: 'WARNING',
+        success: false,
+        actor: { userId: row.userId },
+        subject: { type: 'token', id: row.id },
+        clientId: client.clientId,
+        request: req,
+        details: { reason: 'token_belongs_to_another_client', category: row.category, token_type_hint: hint ?? null },
+      });
+      return { outcome: 'other_client', tokensRevoked: 0 };
+    }
+    const now = new Date();
+    const where: Prisma.TokenWhereInput = row.category === 'refresh' ? { familyId: row.familyId, ...REVOCABLE } : { id: row.id, ...REVOCABLE };
+    const { count } = await this.db.token.updateMany({ where, data: { status: 'revoked', revokedAt: now } });
+    if (count === 0) return { outcome: 'already_inactive', tokensRevoked: 0 };
+    this.audit.record({
+      eventType: 'TOKEN_REVOKED',
+      actor: { userId: row.userId },
+      subject: { type: 'token', id: row.id },
+      clientId: client.clientId,
+      request: req,
+      details: { reason: 'client_request', category: row.category, token_type_hint: hint ?? null, family_id: row.familyId, tokens_revoked: count },
+    });
+    return { outcome: 'revoked', tokensRevoked: count };
+  }
+
+  /**
+   * A user withdraws the consent they gave a client: the consent record is marked revoked and every
+   * token of that user for that client stops working, whichever grant produced it.
+   * Throws NotFound when the authorization does not exist or is another user's (the same error, so
+   * ids of other users' authorizations cannot be probed).
+   */
+  async revokeUserAuthorization(userId: string, userAuthorizationId: string, req: RequestInfo): Promise<{ tokensRevoked: number }> {
+    const authorization = await this.db.userAuthorization.findUnique({ where: { id: userAuthorizationId }, include: { client: true, user: true } });
+    if (!authorization || authorization.userId !== userId) throw new NotFound('authorization not found');
+    const now = new Date();
+    const tokensRevoked = await this.db.$transaction(async (tx) => {
+      // Keep the first revocation time if it was already revoked; the tokens are swept again anyway,
+      // since a grant could have issued new ones since.
+      await tx.userAuthorization.updateMany({ where: { id: authorization.id, revokedAt: null }, data: { revokedAt: now } });
+      const result = await tx.token.updateMany({
+        where: { userId, clientId: authorization.clientId, ...REVOCABLE },
+        data: { status: 'revoked', revokedAt: now },
+      });
+      return result.count;
+    });
+    this.audit.record({
+      eventType: 'AUTHORIZATION_REVOKED',
+      actor: { userId, username: authorization.user.username },
+      subject: { type: 'user_authorization', id: authorization.id },
+      clientId: authorization.client.clientId,
+      request: req,
+      details: { reason: 'user_request', tokens_revoked: tokensRevoked },
+    });
+    return { tokensRevoked };
+  }
+
+  /**
+   * An administrator's "revoke all" for a client (e.g. a leaked secret): every token the client holds
+   * stops working and every user's consent to it is withdrawn, so users are asked again next time.
+   * `clientRowId` is the OAuthClient row id, not the public client_id. Throws NotFound for an unknown client.
+   */
+  async revokeAllForClient(
+    clientRowId: string,
+    actor: Actor,
+    req: RequestInfo,
+  ): Promise<{ tokensRevoked: number; authorizationsRevoked: number }> {
+    const client = await this.db.oAuthClient.findUnique({ where: { id: clientRowId } });
+    if (!client) throw new NotFound('client not found');
+    const now = new Date();
+    const counts = await this.db.$transaction(async (tx) => {
+      const tokens = await tx.token.updateMany({ where: { clientId: client.id, ...REVOCABLE }, data: { status: 'revoked', revokedAt: now } });
+      const authorizations = await tx.userAuthorization.updateMany({ where: { clientId: client.id, revokedAt: null }, data: { revokedAt: now } });
+      return { tokensRevoked: tokens.count, authorizationsRevoked: authorizations.count };
+    });
+    // Written at once: a mass revocation is exactly the event an investigation will look for.
+    await this.audit.recordNow({
+      eventType: 'CLIENT_TOKENS_REVOKED',
+      severity: 'WARNING',
+      actor: { userId: actor.userId, username: actor.username },
+      subject: { type: 'client', id: client.id },
+      clientId: client.clientId,
+      request: req,
+      details: { reason: 'admin_revoke_all', tokens_revoked: counts.tokensRevoked, authorizations_revoked: counts.authorizationsRevoked },
+    });
+    return counts;
+  }
+}
