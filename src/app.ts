@@ -13,6 +13,7 @@ import { securityHeaders } from './http/security-headers.js';
 import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
 import { healthEndpoint } from './ops/health.js';
+import { scheduleHousekeeping } from './ops/housekeeping.js';
 import type { Logger } from './ops/logger.js';
 import { errorFields } from './ops/logger.js';
 import { oauthRouter } from './oauth/router.js';
@@ -71,6 +72,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   ]);
   app.use(async (ctx: Context, next: Next) => (PROTOCOL_PATH.test(ctx.path) ? protocolStack(ctx, next) : pageStack(ctx, next)));
 
+  const stopHousekeeping = scheduleHousekeeping(db, logger, 10 * 60_000);
   let server: Server | undefined;
   return {
     app,
@@ -89,6 +91,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       return { server, port: (server.address() as AddressInfo).port };
     },
     async close() {
+      stopHousekeeping();
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();

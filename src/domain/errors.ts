@@ -65,6 +65,27 @@ export class InvalidTarget extends OAuthError {
   }
 }
 
+/** RFC 7009 §2.2.1: a token_type_hint this server does not know. */
+export class UnsupportedTokenType extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_token_type', description);
+  }
+}
+
+/** RFC 7591 §3.2.2: the registration metadata as a whole is unacceptable. */
+export class InvalidClientMetadata extends OAuthError {
+  constructor(description: string) {
+    super('invalid_client_metadata', description);
+  }
+}
+
+/** RFC 7591 §3.2.2: one or more redirect URIs are unacceptable. */
+export class InvalidRedirectUri extends OAuthError {
+  constructor(description: string) {
+    super('invalid_redirect_uri', description);
+  }
+}
+
 /** RFC 8628 §3.5 polling answers. */
 export class AuthorizationPending extends OAuthError {
   constructor() {

@@ -7,25 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/env.js';
 import type { Db, OAuthClient, User } from '../db/client.js';
 import { constantTimeEqual } from '../domain/crypto.js';
-import { Conflict, Forbidden, InvalidToken, NotFound, OAuthError } from '../domain/errors.js';
+import { Conflict, Forbidden, InvalidClientMetadata, InvalidRedirectUri, InvalidToken, NotFound, OAuthError } from '../domain/errors.js';
 import { formatScope, parseScope } from '../domain/scopes.js';
 import type { AuditLog } from './audit.js';
 import { generateClientSecret, type ClientAuthMethod } from './clients.js';
 import type { RequestInfo } from './request-context.js';
-
-/** RFC 7591 §3.2.2: the metadata as a whole is unacceptable. */
-export class InvalidClientMetadata extends OAuthError {
-  constructor(description: string) {
-    super('invalid_client_metadata', description);
-  }
-}
-
-/** RFC 7591 §3.2.2: one or more redirect URIs are unacceptable. */
-export class InvalidRedirectUri extends OAuthError {
-  constructor(description: string) {
-    super('invalid_redirect_uri', description);
-  }
-}
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const SUPPORTED_GRANT_TYPES: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT];

@@ -174,9 +174,4 @@ export class DeviceCodeService {
       }
     }
   }
-
-  /** Housekeeping: expired codes are useless; remove them so user codes can be reused. */
-  async deleteExpired(olderThan = new Date()): Promise<number> {
-    return (await this.db.deviceCode.deleteMany({ where: { expiresAt: { lt: olderThan } } })).count;
-  }
 }

@@ -2,21 +2,11 @@
 // cutting a client off. Revocation is permanent: a revoked token never becomes active again.
 import type { Db, OAuthClient, Prisma } from '../db/client.js';
 import { sha256Hex } from '../domain/crypto.js';
-import { NotFound, OAuthError } from '../domain/errors.js';
+import { NotFound, UnsupportedTokenType } from '../domain/errors.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
-
-/**
- * RFC 7009 §2.2.1 / RFC 7662 §2.1 error for a token_type_hint this server does not know.
- * (It belongs with the others in domain/errors.ts; it lives here until that file can take it.)
- */
-export class UnsupportedTokenType extends OAuthError {
-  constructor(description: string) {
-    super('unsupported_token_type', description);
-  }
-}
 
 /** Validates token_type_hint (RFC 7009 §2.1). Absent is fine; a value we do not know is an error. */
 export function parseTokenTypeHint(value: string | undefined): TokenTypeHint | undefined {

@@ -50,8 +50,4 @@ export class SessionService {
   async destroyForUser(userId: string): Promise<number> {
     return (await this.db.session.deleteMany({ where: { userId } })).count;
   }
-
-  async deleteExpired(now = new Date()): Promise<number> {
-    return (await this.db.session.deleteMany({ where: { OR: [{ expiresAt: { lt: now } }, { absoluteExpiresAt: { lt: now } }] } })).count;
-  }
 }

@@ -150,3 +150,61 @@ describe('rotation mode with openid-client (HS256)', () => {
     expect(warning?.severity).toBe('WARNING');
   });
 });
+
+describe('revocation, introspection and dynamic registration with openid-client', () => {
+  const REGISTRATION_TOKEN = 'registration-token-'.padEnd(48, 'x');
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true', DYNAMIC_CLIENT_REGISTRATION_TOKEN: REGISTRATION_TOKEN });
+  });
+  afterAll(() => server.close());
+
+  test('a client registered with the registration token works at once; revocation then introspection shows inactive', async () => {
+    const config = await client.dynamicClientRegistration(
+      new URL(server.url),
+      { client_name: 'Registered Web App', redirect_uris: ['http://127.0.0.1:9/registered'], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile offline_access' },
+      undefined,
+      { ...insecure, initialAccessToken: REGISTRATION_TOKEN },
+    );
+    const metadata = config.clientMetadata();
+    expect(metadata.client_secret).toBeTruthy();
+    const registered: TestClient = { clientId: metadata.client_id, clientSecret: metadata.client_secret as string, redirectUri: 'http://127.0.0.1:9/registered' };
+    const { tokens } = await codeFlow(server, config, registered, new ScriptedBrowser(server.url), 'openid profile offline_access');
+
+    const before = await client.tokenIntrospection(config, tokens.access_token);
+    expect(before).toMatchObject({ active: true, client_id: registered.clientId, token_type: 'Bearer' });
+    await client.tokenRevocation(config, tokens.refresh_token!, { token_type_hint: 'refresh_token' });
+    // Revoking the refresh token takes the access tokens of its family with it.
+    expect(await client.tokenIntrospection(config, tokens.access_token)).toEqual({ active: false });
+    expect(await client.tokenIntrospection(config, tokens.refresh_token!)).toEqual({ active: false });
+  });
+
+  test('without the registration token the request is refused', async () => {
+    await expect(
+      client.dynamicClientRegistration(new URL(server.url), { redirect_uris: ['https://app.example.com/cb'] }, undefined, insecure),
+    ).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe('open dynamic registration waits for an admin', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true' });
+  });
+  afterAll(() => server.close());
+
+  test('registered pending; no tokens until approved; then the client works', async () => {
+    const config = await client.dynamicClientRegistration(
+      new URL(server.url),
+      { client_name: 'Service', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid' },
+      undefined,
+      insecure,
+    );
+    // 401 invalid_client with a Basic challenge: the library surfaces it as a WWW-Authenticate challenge.
+    await expect(client.clientCredentialsGrant(config)).rejects.toMatchObject({ status: 401, cause: [expect.objectContaining({ scheme: 'basic' })] });
+    const admin = await server.authgate.db.user.findUniqueOrThrow({ where: { username: 'admin' } });
+    await server.authgate.services.registration.approveClient(config.clientMetadata().client_id, admin, {});
+    const tokens = await client.clientCredentialsGrant(config);
+    expect(tokens.access_token).toBeTruthy();
+  });
+});

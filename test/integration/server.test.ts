@@ -157,3 +157,32 @@ describe('restarts and shutdown', () => {
     await closed;
   });
 });
+
+describe('housekeeping', () => {
+  test('removes expired codes, ended sessions and long-expired tokens, and keeps live ones', async () => {
+    const { runHousekeeping } = await import('../../src/ops/housekeeping.js');
+    const server = await startTestServer();
+    try {
+      const db = server.authgate.db;
+      const client = await db.oAuthClient.findFirstOrThrow();
+      const day = 86_400_000;
+      const past = (ms: number) => new Date(Date.now() - ms);
+      const future = new Date(Date.now() + day);
+      const base = { clientId: client.id, scopes: 'read', interval: 5 };
+      await db.deviceCode.create({ data: { ...base, deviceCodeHash: 'old', userCode: 'BBBBBBBB', expiresAt: past(2 * 3600_000) } });
+      await db.deviceCode.create({ data: { ...base, deviceCodeHash: 'live', userCode: 'CCCCCCCC', expiresAt: future } });
+      await db.session.create({ data: { id: 'ended', data: '{}', expiresAt: past(1000), absoluteExpiresAt: future } });
+      await db.session.create({ data: { id: 'live', data: '{}', expiresAt: future, absoluteExpiresAt: future } });
+      const token = { category: 'access' as const, scopes: 'read', grantType: 'client_credentials', clientId: client.id, familyId: 'f' };
+      await db.token.create({ data: { ...token, tokenHash: 'h-old', jti: 'j-old', expiresAt: past(8 * day) } });
+      await db.token.create({ data: { ...token, tokenHash: 'h-recent', jti: 'j-recent', expiresAt: past(day) } });
+      const removed = await runHousekeeping(db);
+      expect(removed).toMatchObject({ deviceCodes: 1, sessions: 1, tokens: 1 });
+      expect(await db.deviceCode.findUnique({ where: { deviceCodeHash: 'live' } })).not.toBeNull();
+      expect(await db.session.findUnique({ where: { id: 'live' } })).not.toBeNull();
+      expect(await db.token.findUnique({ where: { jti: 'j-recent' } })).not.toBeNull();
+    } finally {
+      await server.close();
+    }
+  });
+});
