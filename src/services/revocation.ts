@@ -1,10 +1,11 @@
 // Token revocation: by a client (RFC 7009), by a user withdrawing a consent, and by an administrator
 // cutting a client off. Revocation is permanent: a revoked token never becomes active again.
-import type { Db, OAuthClient, Prisma } from '../db/client.js';
+import type { Db, OAuthClient } from '../db/client.js';
 import { sha256Hex } from '../domain/crypto.js';
 import { NotFound, UnsupportedTokenType } from '../domain/errors.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
+import { revokeTokensWhere } from './tokens.js';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
 
@@ -29,10 +30,6 @@ export interface Actor {
   userId?: string | null;
   username?: string | null;
 }
-
-// "Not revoked yet": a `disabled` token is an administrative hold that could be lifted later, so an
-// explicit revocation moves it to `revoked` too, otherwise re-enabling would resurrect it.
-const REVOCABLE: Prisma.TokenWhereInput = { status: { not: 'revoked' } };
 
 export class RevocationService {
   constructor(
@@ -65,9 +62,7 @@ export class RevocationService {
       });
       return { outcome: 'other_client', tokensRevoked: 0 };
     }
-    const now = new Date();
-    const where: Prisma.TokenWhereInput = row.category === 'refresh' ? { familyId: row.familyId, ...REVOCABLE } : { id: row.id, ...REVOCABLE };
-    const { count } = await this.db.token.updateMany({ where, data: { status: 'revoked', revokedAt: now } });
+    const count = await revokeTokensWhere(this.db, row.category === 'refresh' ? { familyId: row.familyId } : { id: row.id });
     if (count === 0) return { outcome: 'already_inactive', tokensRevoked: 0 };
     this.audit.record({
       eventType: 'TOKEN_REVOKED',
@@ -94,11 +89,7 @@ export class RevocationService {
       // Keep the first revocation time if it was already revoked; the tokens are swept again anyway,
       // since a grant could have issued new ones since.
       await tx.userAuthorization.updateMany({ where: { id: authorization.id, revokedAt: null }, data: { revokedAt: now } });
-      const result = await tx.token.updateMany({
-        where: { userId, clientId: authorization.clientId, ...REVOCABLE },
-        data: { status: 'revoked', revokedAt: now },
-      });
-      return result.count;
+      return revokeTokensWhere(tx, { userId, clientId: authorization.clientId });
     });
     this.audit.record({
       eventType: 'AUTHORIZATION_REVOKED',
@@ -125,9 +116,9 @@ export class RevocationService {
     if (!client) throw new NotFound('client not found');
     const now = new Date();
     const counts = await this.db.$transaction(async (tx) => {
-      const tokens = await tx.token.updateMany({ where: { clientId: client.id, ...REVOCABLE }, data: { status: 'revoked', revokedAt: now } });
+      const tokensRevoked = await revokeTokensWhere(tx, { clientId: client.id });
       const authorizations = await tx.userAuthorization.updateMany({ where: { clientId: client.id, revokedAt: null }, data: { revokedAt: now } });
-      return { tokensRevoked: tokens.count, authorizationsRevoked: authorizations.count };
+      return { tokensRevoked, authorizationsRevoked: authorizations.count };
     });
     // Written at once: a mass revocation is exactly the event an investigation will look for.
     await this.audit.recordNow({

@@ -3,7 +3,7 @@
 // never the value, so it can be listed, introspected and revoked.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/env.js';
-import type { Db, OAuthClient, Token, User } from '../db/client.js';
+import type { Db, OAuthClient, Prisma, Token, User } from '../db/client.js';
 import { randomToken, sha256Hex } from '../domain/crypto.js';
 import { InvalidGrant, InvalidScope, InvalidTarget, InvalidToken } from '../domain/errors.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
@@ -159,13 +159,9 @@ export class TokenService {
     return { token, claims };
   }
 
-  /** Revokes every active token of a family (a refresh token and what was issued from it). */
-  async revokeFamily(familyId: string): Promise<number> {
-    const result = await this.db.token.updateMany({
-      where: { familyId, status: 'active' },
-      data: { status: 'revoked', revokedAt: new Date() },
-    });
-    return result.count;
+  /** Revokes every token of a family (a refresh token and what was issued from it). */
+  revokeFamily(familyId: string): Promise<number> {
+    return revokeTokensWhere(this.db, { familyId });
   }
 
   private async handleReuse(row: Token, client: OAuthClient, req: RequestInfo): Promise<void> {
@@ -200,23 +196,7 @@ export class TokenService {
       },
       { typ: ACCESS_TOKEN_TYP, expiresAt, issuedAt: now },
     );
-    const row = await this.db.token.create({
-      data: {
-        tokenHash: sha256Hex(value),
-        jti,
-        category: 'access',
-        scopes: formatScope(grant.scopes),
-        audience: formatScope(grant.resources),
-        grantType: grant.grantType,
-        userId: grant.user?.id ?? null,
-        clientId: grant.client.id,
-        familyId,
-        parentId,
-        sourceCode: grant.sourceCode ?? null,
-        authTime: grant.authTime ?? null,
-        expiresAt,
-      },
-    });
+    const row = await this.recordToken(value, 'access', grant, { jti, familyId, parentId, expiresAt });
     return { value, row, lifetime };
   }
 
@@ -225,24 +205,31 @@ export class TokenService {
     let expiresAt = new Date(Date.now() + this.config.tokenProfiles[grant.client.tokenProfile].refresh * 1000);
     // A rotated refresh token never outlives the one it replaces: rotation is not a way to extend a grant.
     if (notAfter && notAfter < expiresAt) expiresAt = notAfter;
-    const row = await this.db.token.create({
+    const row = await this.recordToken(value, 'refresh', grant, { jti: randomUUID(), familyId, parentId, expiresAt });
+    return { value, row };
+  }
+
+  /** Stores a token by the hash of its value, never the value. */
+  private recordToken(
+    value: string,
+    category: 'access' | 'refresh',
+    grant: Grant,
+    lineage: { jti: string; familyId: string; parentId: string | null; expiresAt: Date },
+  ): Promise<Token> {
+    return this.db.token.create({
       data: {
         tokenHash: sha256Hex(value),
-        jti: randomUUID(),
-        category: 'refresh',
+        category,
         scopes: formatScope(grant.scopes),
         audience: formatScope(grant.resources),
         grantType: grant.grantType,
         userId: grant.user?.id ?? null,
         clientId: grant.client.id,
-        familyId,
-        parentId,
         sourceCode: grant.sourceCode ?? null,
         authTime: grant.authTime ?? null,
-        expiresAt,
+        ...lineage,
       },
     });
-    return { value, row };
   }
 
   /**
@@ -280,6 +267,16 @@ export class TokenService {
       scope: access.row.scopes,
     };
   }
+}
+
+/**
+ * What revoking means, in one place: every token matching `where` that is not yet revoked (active, or
+ * administratively disabled) becomes revoked for good, so lifting a hold can never resurrect it.
+ * Takes the client or a transaction.
+ */
+export async function revokeTokensWhere(db: Pick<Db, 'token'>, where: Prisma.TokenWhereInput): Promise<number> {
+  const result = await db.token.updateMany({ where: { ...where, status: { not: 'revoked' } }, data: { status: 'revoked', revokedAt: new Date() } });
+  return result.count;
 }
 
 function jitterSeconds(max: number): number {
