@@ -24,7 +24,7 @@ declare module 'koa' {
 
 export function sessionMiddleware(app: Koa, config: Config, services: Services): Koa.Middleware {
   app.keys = [config.session.secret];
-  return session(
+  const middleware = session(
     {
       key: SESSION_COOKIE,
       maxAge: config.session.idleTimeout * 1000,
@@ -43,6 +43,13 @@ export function sessionMiddleware(app: Koa, config: Config, services: Services):
     } as Parameters<typeof session>[0],
     app,
   ) as Koa.Middleware;
+  if (!config.secureCookies) return middleware;
+  // BASE_URL is https, so browsers reach us over TLS even when a proxy in front talks plain HTTP to us
+  // (and TRUST_PROXY is off): the cookie must carry Secure regardless of how the last hop arrived.
+  return (ctx, next) => {
+    ctx.cookies.secure = true;
+    return middleware(ctx, next);
+  };
 }
 
 // koa-session adds its own cookie bookkeeping (`_expire`, `_maxAge`); the store keeps its own expiry.

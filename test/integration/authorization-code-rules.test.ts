@@ -105,6 +105,21 @@ describe('authorization code rules', () => {
     expect(refresh.json.error).toBe('invalid_grant');
   });
 
+  test('an expired code is invalid_grant; userinfo answers POST as well as GET', async () => {
+    const { verifier, challenge } = pkce();
+    const code = await getCode(server, browser, pub, { code_challenge: challenge, code_challenge_method: 'S256' });
+    await server.authgate.db.authorizationCode.updateMany({ where: { usedAt: null }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const expired = await exchange(server, pub, code, verifier);
+    expect(expired.json).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining('expired') });
+
+    const fresh = pkce();
+    const code2 = await getCode(server, browser, pub, { code_challenge: fresh.challenge, code_challenge_method: 'S256' });
+    const tokens = (await exchange(server, pub, code2, fresh.verifier)).json as { access_token: string };
+    const post = await postForm(`${server.url}/oauth/userinfo`, {}, { authorization: `Bearer ${tokens.access_token}` });
+    expect(post.status).toBe(200);
+    expect(post.json).toMatchObject({ preferred_username: 'admin' });
+  });
+
   test('the code is bound to its client and redirect_uri', async () => {
     const { verifier, challenge } = pkce();
     const other = await createClient(server, { type: 'public' });

@@ -186,3 +186,40 @@ describe('housekeeping', () => {
     }
   });
 });
+
+describe('sessions and cookies', () => {
+  test('with an https BASE_URL the session cookie is Secure and HSTS is sent, even behind a plain-HTTP proxy hop', async () => {
+    const server = await startTestServer({ BASE_URL: 'https://auth.example.com' });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.config.port}/login`);
+      expect(res.status).toBe(200);
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('authgate_session='));
+      expect(cookie).toMatch(/;\s*secure/i);
+      expect(res.headers.get('strict-transport-security')).toContain('max-age=');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('sessions end at the idle timeout and at the absolute age, whichever comes first', async () => {
+    const server = await startTestServer({ SESSION_MAX_AGE: '1h', SESSION_IDLE_TIMEOUT: '10m' });
+    try {
+      const sessions = server.authgate.services.sessions;
+      await sessions.set('fresh', { userId: undefined, csrf: 'x' }, {});
+      expect(await sessions.get('fresh')).toMatchObject({ csrf: 'x' });
+      // Started two hours ago: past the absolute age although it was just used.
+      await sessions.set('old', { csrf: 'y', startedAt: Date.now() - 2 * 3600_000 }, {});
+      expect(await sessions.get('old')).toBeNull();
+      // Idle: last use longer ago than the idle timeout.
+      await sessions.set('idle', { csrf: 'z' }, {});
+      await server.authgate.db.session.updateMany({ where: { data: { contains: '"z"' } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      expect(await sessions.get('idle')).toBeNull();
+      // The idle expiry never reaches past the absolute one.
+      await sessions.set('late', { csrf: 'w', startedAt: Date.now() - 55 * 60_000 }, {});
+      const row = await server.authgate.db.session.findFirstOrThrow({ where: { data: { contains: '"w"' } } });
+      expect(row.expiresAt.getTime()).toBe(row.absoluteExpiresAt.getTime());
+    } finally {
+      await server.close();
+    }
+  });
+});
