@@ -8,13 +8,13 @@ import type { Config } from '../config/env.js';
 import type { Db, OAuthClient, User } from '../db/client.js';
 import { constantTimeEqual } from '../domain/crypto.js';
 import { Conflict, Forbidden, InvalidClientMetadata, InvalidRedirectUri, InvalidToken, NotFound, OAuthError } from '../domain/errors.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../domain/grant-types.js';
 import { formatScope, parseScope } from '../domain/scopes.js';
 import type { AuditLog } from './audit.js';
 import { generateClientSecret, type ClientAuthMethod } from './clients.js';
 import type { RequestInfo } from './request-context.js';
 
-export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
-const SUPPORTED_GRANT_TYPES: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT];
+const SUPPORTED_GRANT_TYPES: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT_TYPE];
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'none'];
 
 /**
@@ -101,7 +101,7 @@ export class ClientRegistrationService {
         allowedScopes: meta.scope,
         enableAuthCodeFlow: meta.grant_types.includes('authorization_code'),
         enableClientCredentials: meta.grant_types.includes('client_credentials'),
-        enableDeviceFlow: meta.grant_types.includes(DEVICE_CODE_GRANT),
+        enableDeviceFlow: meta.grant_types.includes(DEVICE_CODE_GRANT_TYPE),
         active: true,
         approvalStatus,
       },

@@ -13,6 +13,7 @@ import {
   InvalidScope,
   SlowDown,
 } from '../domain/errors.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../domain/grant-types.js';
 import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
 import { displayUserCode, generateUserCode, normalizeUserCode } from '../domain/user-code.js';
 import type { AuditLog } from './audit.js';
@@ -148,7 +149,7 @@ export class DeviceCodeService {
         user,
         scopes: parseScope(row.scopes),
         resources: parseScope(row.resource),
-        grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+        grantType: DEVICE_CODE_GRANT_TYPE,
         authTime: row.decidedAt ?? now,
       },
       { withRefresh: true },

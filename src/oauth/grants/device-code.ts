@@ -1,9 +1,10 @@
 // RFC 8628 §3.4: the device polls with its device_code.
 import { InvalidRequest } from '../../domain/errors.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../../domain/grant-types.js';
 import type { GrantHandler } from './grant.js';
 
 export const deviceCodeGrant: GrantHandler = {
-  grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+  grantType: DEVICE_CODE_GRANT_TYPE,
   parameters: ['device_code'],
   async handle({ client, params, services, req }) {
     const deviceCode = params.optional('device_code');
