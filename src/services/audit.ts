@@ -1,6 +1,7 @@
-// The audit pipeline. Events are buffered in memory and written in batches (one createMany per
+// The audit pipeline. Events are buffered in memory and written in batches (one INSERT per
 // batch) so auditing never adds a database round trip to a request. Critical security events can be
 // written at once with `recordNow`. The buffer is flushed on shutdown so nothing is lost.
+import { insertAuditBatch } from '../db/audit-batch.js';
 import type { Db, Prisma } from '../db/client.js';
 import type { Severity } from '../generated/sqlite/enums.js';
 import type { Logger } from '../ops/logger.js';
@@ -45,7 +46,7 @@ export class AuditLog {
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    private readonly opts: { flushIntervalMs: number; batchSize: number },
+    private readonly opts: { flushIntervalMs: number; batchSize: number; dialect: 'sqlite' | 'postgresql' },
   ) {
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.timer.unref();
@@ -82,7 +83,7 @@ export class AuditLog {
     while (this.buffer.length > 0) {
       const batch = this.buffer.splice(0, this.opts.batchSize);
       try {
-        await this.db.auditEvent.createMany({ data: batch });
+        await insertAuditBatch(this.db, this.opts.dialect, batch);
       } catch (err) {
         // Put the batch back so a later flush retries it; stop this round.
         this.buffer.unshift(...batch);

@@ -34,7 +34,7 @@ export interface Services {
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger }): Services {
   const { db, config, signer, logger } = deps;
-  const audit = new AuditLog(db, logger, config.audit);
+  const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect });
   const users = new UserService(db, audit);
   const clients = new ClientService(db, audit);
   const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration);

@@ -1,0 +1,43 @@
+// One multi-row INSERT for a batch of audit events. Prisma's createMany costs about 0.3 ms per row on
+// these machines (32 ms for 100 rows, SQLite and PostgreSQL alike); a single parameterised INSERT
+// writes the same 100 rows in 5–7 ms. The audit log is the one place that writes in bulk on every
+// request, so it gets this; everything else goes through Prisma's API.
+import { randomUUID } from 'node:crypto';
+import type { Db, Prisma } from './client.js';
+
+type Dialect = 'sqlite' | 'postgresql';
+type Row = Prisma.AuditEventCreateManyInput;
+
+const COLUMNS = [
+  'id',
+  'eventType',
+  'severity',
+  'success',
+  'actorUserId',
+  'actorUsername',
+  'subjectType',
+  'subjectId',
+  'clientId',
+  'ipAddress',
+  'userAgent',
+  'details',
+  'createdAt',
+] as const satisfies readonly (keyof Row)[];
+
+// PostgreSQL needs the enum column's type named; SQLite stores it as text.
+const PG_CASTS: Partial<Record<(typeof COLUMNS)[number], string>> = { severity: '::"Severity"' };
+
+export async function insertAuditBatch(db: Db, dialect: Dialect, rows: Row[]): Promise<void> {
+  if (rows.length === 0) return;
+  const params: unknown[] = [];
+  const tuples: string[] = [];
+  for (const row of rows) {
+    const placeholders = COLUMNS.map((column) => {
+      params.push(column === 'id' ? (row.id ?? randomUUID()) : (row[column] ?? null));
+      return dialect === 'postgresql' ? `$${params.length}${PG_CASTS[column] ?? ''}` : '?';
+    });
+    tuples.push(`(${placeholders.join(', ')})`);
+  }
+  const columns = COLUMNS.map((c) => `"${c}"`).join(', ');
+  await db.$executeRawUnsafe(`INSERT INTO "audit_events" (${columns}) VALUES ${tuples.join(', ')}`, ...params);
+}
