@@ -15,11 +15,11 @@ import { requireUser } from './session.js';
 export function deviceRoutes(router: Router, deps: { services: Services; render: Renderer; limiter: AttemptLimiter }): void {
   const { services, render, limiter } = deps;
 
-  router.get('/device', requireUser, async (ctx: Context) => {
+  router.get('/device', requireUser(), async (ctx: Context) => {
     render(ctx, 'device.njk', { userCode: firstQuery(ctx, 'user_code') ?? '' });
   });
 
-  router.post('/device/verify', requireUser, csrfProtect, async (ctx: Context) => {
+  router.post('/device/verify', requireUser({ formPage: '/device' }), csrfProtect, async (ctx: Context) => {
     const body = ctx.state.body!;
     const userCode = (body.get('user_code') ?? '').trim();
     const action = body.get('action');

@@ -70,11 +70,17 @@ export function loadUser(services: Services) {
   };
 }
 
-/** Pages that need a signed-in user send others to /login and bring them back afterwards. */
-export async function requireUser(ctx: Context, next: Next): Promise<void> {
-  if (!ctx.state.user) {
-    ctx.redirect(`/login?redirect=${encodeURIComponent(ctx.originalUrl)}`);
-    return;
-  }
-  await next();
+/**
+ * Pages that need a signed-in user send others to /login and bring them back afterwards: to the same
+ * page for a GET, to `formPage` for a form POST whose session ended (the form must be shown again).
+ */
+export function requireUser(opts: { formPage?: string } = {}) {
+  return async function requireUserMiddleware(ctx: Context, next: Next): Promise<void> {
+    if (!ctx.state.user) {
+      const back = ctx.method === 'GET' ? ctx.originalUrl : (opts.formPage ?? '/');
+      ctx.redirect(`/login?redirect=${encodeURIComponent(back)}`);
+      return;
+    }
+    await next();
+  };
 }

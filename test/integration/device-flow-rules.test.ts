@@ -142,6 +142,9 @@ describe('device flow rules', () => {
     const after = await browser.get('/device');
     expect(after.status).toBe(302);
     expect(after.location).toMatch(/^\/login/);
+    // A form posted after the session ended goes to sign-in and back to the form, not to a dead end.
+    const posted = await browser.post('/device/verify', { user_code: 'BCDF-GHJK' });
+    expect(posted.location).toBe('/login?redirect=%2Fdevice');
   });
 
   test('tokeninfo rejects a revoked token although its signature is valid, and a refresh token as a bearer', async () => {
