@@ -59,7 +59,8 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
 
   app.use(lastResort(logger));
   app.use(securityHeaders({ hsts: config.secureCookies }));
-  app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? healthEndpoint(db)(ctx) : next()));
+  const health = healthEndpoint(db);
+  app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? health(ctx) : next()));
   // Each face reads bodies inside its own error handling, so a bad body gets that face's error format.
   const protocolStack = compose<Context>([cors(config.corsAllowedOrigins), oauthErrors(logger), body, protocol.routes() as never, protocolNotFound]);
   const pageStack = compose<Context>([

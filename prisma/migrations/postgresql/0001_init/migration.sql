@@ -1,5 +1,3 @@
--- CreateSchema
-
 -- CreateEnum
 CREATE TYPE "Role" AS ENUM ('admin', 'user');
 
