@@ -5,9 +5,10 @@
 import type { Config } from '../config/env.js';
 import type { Db, OAuthClient, User } from '../db/client.js';
 import { randomToken, sha256Hex } from '../domain/crypto.js';
-import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget, OAuthError, UnauthorizedClient } from '../domain/errors.js';
+import { InvalidGrant, InvalidRequest, InvalidScope, OAuthError, UnauthorizedClient } from '../domain/errors.js';
 import { validateChallenge, verifyCodeVerifier } from '../domain/pkce.js';
-import { formatScope, parseScope, requireScopesWithin, scopesOutside } from '../domain/scopes.js';
+import { selectResources } from '../domain/resources.js';
+import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
 import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
 import { parseRedirectUris } from './clients.js';
@@ -143,8 +144,7 @@ export class AuthorizationCodeService {
     if (row.codeChallenge) verifyCodeVerifier(input.codeVerifier, row.codeChallenge);
     else if (input.codeVerifier !== undefined) throw new InvalidGrant('code_verifier sent but no code_challenge was in the authorization request');
     const granted = parseScope(row.resource);
-    const outside = scopesOutside(input.resources, granted);
-    if (outside.length > 0) throw new InvalidTarget(`resource was not part of the authorization request: ${outside.join(' ')}`);
+    const resources = selectResources(input.resources, granted);
     if (!row.user.active) throw new InvalidGrant('the user is disabled');
 
     // Conditional update: of two concurrent exchanges of one code, exactly one wins.
@@ -158,7 +158,7 @@ export class AuthorizationCodeService {
         client,
         user: row.user,
         scopes: parseScope(row.scopes),
-        resources: input.resources.length > 0 ? input.resources : granted,
+        resources,
         grantedResources: granted,
         grantType: 'authorization_code',
         authTime: row.authTime,

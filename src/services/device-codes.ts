@@ -14,6 +14,7 @@ import {
   SlowDown,
 } from '../domain/errors.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../domain/grant-types.js';
+import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
 import { displayUserCode, generateUserCode, normalizeUserCode } from '../domain/user-code.js';
 import type { AuditLog } from './audit.js';
@@ -127,7 +128,7 @@ export class DeviceCodeService {
   }
 
   /** RFC 8628 §3.4–3.5: the device polls with its device_code. Tokens come out exactly once. */
-  async exchange(deviceCode: string, client: OAuthClient, req: RequestInfo): Promise<IssuedTokens> {
+  async exchange(deviceCode: string, client: OAuthClient, requestedResources: string[], req: RequestInfo): Promise<IssuedTokens> {
     this.clients.requireFlow(client, 'device');
     const row = await this.db.deviceCode.findUnique({ where: { deviceCodeHash: sha256Hex(deviceCode) }, include: { user: true } });
     if (!row || row.clientId !== client.id) throw new InvalidGrant('device_code is invalid');
@@ -140,6 +141,8 @@ export class DeviceCodeService {
 
     const user = row.user;
     if (!user?.active) throw new AccessDenied('the approving user is no longer active');
+    const granted = parseScope(row.resource);
+    const resources = selectResources(requestedResources, granted);
     // Conditional update: only one poll can move approved → consumed, so tokens are issued once.
     const claimed = await this.db.deviceCode.updateMany({ where: { id: row.id, status: 'approved' }, data: { status: 'consumed' } });
     if (claimed.count !== 1) throw new InvalidGrant('device_code has already been used');
@@ -148,7 +151,8 @@ export class DeviceCodeService {
         client,
         user,
         scopes: parseScope(row.scopes),
-        resources: parseScope(row.resource),
+        resources,
+        grantedResources: granted,
         grantType: DEVICE_CODE_GRANT_TYPE,
         authTime: row.decidedAt ?? now,
       },

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/env.js';
 import type { Db, OAuthClient, Prisma, Token, User } from '../db/client.js';
 import { randomToken, sha256Hex } from '../domain/crypto.js';
-import { InvalidGrant, InvalidScope, InvalidTarget, InvalidToken } from '../domain/errors.js';
+import { InvalidGrant, InvalidScope, InvalidToken } from '../domain/errors.js';
+import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import type { AuditLog } from './audit.js';
@@ -104,9 +105,7 @@ export class TokenService {
       if (extra.length > 0) throw new InvalidScope(`scope exceeds what was granted: ${extra.join(' ')}`);
     }
     const grantedResources = parseScope(row.audience);
-    const resources = requested.resources.length > 0 ? requested.resources : grantedResources;
-    const outside = scopesOutside(resources, grantedResources);
-    if (outside.length > 0) throw new InvalidTarget(`resource was not granted: ${outside.join(' ')}`);
+    const resources = selectResources(requested.resources, grantedResources);
 
     const grant: Grant = { client, user: row.user, scopes, resources, grantType: 'refresh_token', authTime: row.authTime ?? undefined };
     let refreshValue: string | undefined;

@@ -205,10 +205,30 @@ describe('authorization code rules', () => {
     expect(new URL(bad.location!).searchParams.get('error')).toBe('invalid_target');
   });
 
-  test('device authorization binds the resource too', async () => {
+  test('device flow: resources bound at device authorization, chosen among at the token request', async () => {
     const dev = await createClient(server, { type: 'public', device: true, authCode: false });
-    const res = await postForm(`${server.url}/oauth/device/code`, { client_id: dev.clientId, scope: 'read', resource: 'https://api.example.com/#frag' });
-    expect(res.json.error).toBe('invalid_target');
+    const fragment = await postForm(`${server.url}/oauth/device/code`, { client_id: dev.clientId, scope: 'read', resource: 'https://api.example.com/#frag' });
+    expect(fragment.json.error).toBe('invalid_target');
+
+    const body = new URLSearchParams({ client_id: dev.clientId, scope: 'read offline_access' });
+    body.append('resource', 'https://a.example.com/');
+    body.append('resource', 'https://b.example.com/');
+    const device = await json(await fetch(`${server.url}/oauth/device/code`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }));
+    const entry = await browser.get('/device');
+    const confirm = await browser.submit(entry, '/device/verify', { user_code: device.user_code });
+    expect(confirm.html).toContain('https://b.example.com/');
+    await browser.submit(confirm, '/device/verify', { action: 'approve' });
+    const poll = (resource: string) =>
+      postForm(`${server.url}/oauth/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.device_code, client_id: dev.clientId, resource });
+    const outside = await poll('https://c.example.com/');
+    expect(outside.json.error).toBe('invalid_target');
+    await new Promise((r) => setTimeout(r, 1100)); // respect the polling interval
+    const tokens = await poll('https://b.example.com/');
+    expect(tokens.status).toBe(200);
+    expect(decodeJwt(tokens.json.access_token as string).aud).toBe('https://b.example.com/');
+    // The refresh token keeps both approved resources.
+    const refreshed = await postForm(`${server.url}/oauth/token`, { grant_type: 'refresh_token', refresh_token: tokens.json.refresh_token as string, client_id: dev.clientId, resource: 'https://a.example.com/' });
+    expect(decodeJwt(refreshed.json.access_token as string).aud).toBe('https://a.example.com/');
   });
 });
 
