@@ -16,22 +16,33 @@ export class BadRequestBody extends Error {
   }
 }
 
-/** Single-valued parameters; a name that appeared twice is remembered so `get` can refuse it. */
+/**
+ * Request parameters. Each name is single-valued unless read with `all` (RFC 8707 `resource`): a name
+ * that appeared twice is refused when read with `get`. JSON keys whose values were arrays or objects are
+ * refused when read as parameters and ignored otherwise (RFC 6749 §3.1: unrecognised parameters are
+ * ignored), so structured bodies such as RFC 7591 metadata pass through and are used from `ctx.state.json`.
+ */
 export class Params {
-  constructor(
-    private readonly values: Map<string, string>,
-    private readonly repeated: Set<string>,
+  private constructor(
+    private readonly values: Map<string, string[]>,
+    private readonly structured: Set<string>,
   ) {}
 
   static empty(): Params {
     return new Params(new Map(), new Set());
   }
 
+  static fromEntries(entries: Iterable<[string, string]>, structured: Iterable<string> = []): Params {
+    const values = new Map<string, string[]>();
+    for (const [key, value] of entries) values.set(key, [...(values.get(key) ?? []), value]);
+    return new Params(values, new Set(structured));
+  }
+
   /** The value, or undefined when absent. Throws BadRequestBody when the parameter was repeated. */
   get(name: string): string | undefined {
-    if (this.repeated.has(name)) throw new BadRequestBody(`parameter "${name}" must not be repeated`);
-    if (this.structured.has(name)) throw new BadRequestBody(`parameter "${name}" must be a string`);
-    return this.values.get(name);
+    const values = this.all(name);
+    if (values.length > 1) throw new BadRequestBody(`parameter "${name}" must not be repeated`);
+    return values[0];
   }
 
   /** RFC 6749 §3.1: parameters sent without a value are treated as omitted. */
@@ -40,35 +51,10 @@ export class Params {
     return value === '' ? undefined : value;
   }
 
-  /** Parameters that may legitimately repeat (RFC 8707 `resource`). */
+  /** Every value of a parameter that may legitimately repeat. */
   all(name: string): string[] {
     if (this.structured.has(name)) throw new BadRequestBody(`parameter "${name}" must be a string`);
-    return this.multi.get(name) ?? [];
-  }
-
-  get hasRepeats(): boolean {
-    return this.repeated.size > 0;
-  }
-
-  private multi = new Map<string, string[]>();
-  // JSON keys whose values were arrays/objects: refused when read as parameters, ignored otherwise
-  // (RFC 6749 §3.1: unrecognised parameters are ignored), so structured bodies such as RFC 7591
-  // metadata can pass through this reader and be used from `ctx.state.json`.
-  private structured = new Set<string>();
-
-  static fromEntries(entries: Iterable<[string, string]>, structured: Iterable<string> = []): Params {
-    const values = new Map<string, string>();
-    const repeated = new Set<string>();
-    const multi = new Map<string, string[]>();
-    for (const [key, value] of entries) {
-      if (values.has(key)) repeated.add(key);
-      values.set(key, value);
-      multi.set(key, [...(multi.get(key) ?? []), value]);
-    }
-    const params = new Params(values, repeated);
-    params.multi = multi;
-    params.structured = new Set(structured);
-    return params;
+    return this.values.get(name) ?? [];
   }
 }
 
