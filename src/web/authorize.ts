@@ -46,6 +46,13 @@ export function authorizeRoutes(router: Router, deps: { services: Services; rend
       return ctx.redirect(`/login?redirect=${encodeURIComponent(`/oauth/authorize?${toQuery(input)}`)}`);
     }
 
+    // OIDC Core §3.1.2.1 prompt=login: authenticate again. The session's sign-in is dropped and the
+    // request continues after the new sign-in without `prompt`, so it does not ask again forever.
+    if (request.prompt === 'login' && ctx.method === 'GET') {
+      delete ctx.session!.userId;
+      return ctx.redirect(`/login?redirect=${encodeURIComponent(`/oauth/authorize?${toQuery({ ...input, prompt: undefined })}`)}`);
+    }
+
     const req = requestInfo(ctx);
     if (ctx.method === 'POST') {
       const decision = params.get('decision');

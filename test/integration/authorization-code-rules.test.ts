@@ -153,6 +153,21 @@ describe('authorization code rules', () => {
     expect(login.location).toMatch(/^\/login\?redirect=%2Foauth%2Fauthorize/);
   });
 
+  test('prompt=login asks for the password again even with a session, then continues', async () => {
+    const user = await signedIn(server);
+    const { challenge } = pkce();
+    const first = await user.get(authorizePath(pub, { prompt: 'login', code_challenge: challenge, code_challenge_method: 'S256' }));
+    expect(first.location).toMatch(/^\/login\?redirect=/);
+    expect(decodeURIComponent(first.location!)).not.toContain('prompt=login');
+    const loginPage = await user.follow(first);
+    expect(loginPage.status).toBe(200);
+    expect(loginPage.html).toContain('Sign in');
+    let page = await user.submit(loginPage, '/login', { username: 'admin', password: ADMIN_PASSWORD });
+    page = await user.follow(page);
+    if (page.status === 200) page = await user.submit(page, '/oauth/authorize', { decision: 'approve' });
+    expect(new URL(page.location!).searchParams.get('code')).toBeTruthy();
+  });
+
   test('a client without the flow enabled gets unauthorized_client; unknown scopes invalid_scope', async () => {
     const off = await createClient(server, { type: 'confidential', authCode: false });
     const res = await browser.get(authorizePath(off));

@@ -32,9 +32,6 @@ export function serverMetadata(config: Pick<Config, 'baseUrl' | 'jwt' | 'dynamic
     id_token_signing_alg_values_supported: [config.jwt.alg],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'azp', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'],
     prompt_values_supported: ['none', 'login', 'consent'],
-    // RFC 8707 resource indicators are accepted at the authorization, device and token endpoints.
-    resource_indicators_supported: true,
-    service_documentation: `${issuer}/`,
   };
 }
 
