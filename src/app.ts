@@ -12,8 +12,10 @@ import { cors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
+import { MemoryAttemptLimiter, RedisAttemptLimiter } from './ops/attempt-limiter.js';
 import { healthEndpoint } from './ops/health.js';
 import { scheduleHousekeeping } from './ops/housekeeping.js';
+import { connectRedis } from './ops/redis.js';
 import type { Logger } from './ops/logger.js';
 import { errorFields } from './ops/logger.js';
 import { oauthRouter } from './oauth/router.js';
@@ -45,6 +47,8 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     config.database.dialect === 'sqlite' ? { dialect: 'sqlite', file: config.database.file } : { dialect: 'postgresql', url: config.database.url },
   );
   if (migration.applied.length > 0) logger.info('database migrated', { applied: migration.applied });
+  // Before the database client: a Redis that cannot be reached stops startup with nothing left open.
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
   const db = createPrismaClient(config.database);
   const signer = await loadSigner(config, db);
   const services = createServices({ db, config, signer, logger });
@@ -54,7 +58,10 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   app.silent = true; // errors are rendered and logged by each face's error middleware
   const render = createRenderer(createTemplates(), { name: 'AuthGate' });
   const protocol = oauthRouter({ config, services, signer });
-  const pages = webRouter({ services, render, config });
+  // 5 wrong tries per 5 minutes per key before a wait: enough for typos, useless for guessing.
+  const limits = { maxFailures: 5, windowMs: 5 * 60_000 };
+  const limiter = redis ? new RedisAttemptLimiter(redis, limits, config.redisKeyPrefix) : new MemoryAttemptLimiter(limits);
+  const pages = webRouter({ services, render, config, limiter });
   const body = readBody({ limitBytes: config.bodyLimitBytes });
 
   app.use(lastResort(logger));
@@ -102,6 +109,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       }
       await services.audit.close();
       await db.$disconnect();
+      await redis?.quit();
     },
   };
 }

@@ -35,6 +35,10 @@ export interface Config {
   authorizationCode: { expiration: number; pkceRequired: boolean };
   consentRemember: boolean;
   dynamicRegistration: { enabled: boolean; token?: string };
+  /** Shared state for several instances (attempt limits); unset = in memory. */
+  redisUrl?: string;
+  /** Namespace for this deployment's keys, so several deployments can share one Redis. */
+  redisKeyPrefix: string;
   /** Origins allowed to call /oauth/* and /.well-known/* from browsers; empty = CORS off. */
   corsAllowedOrigins: string[];
   session: { secret: string; maxAge: number; idleTimeout: number };
@@ -103,6 +107,8 @@ export function loadConfig(env: Env = process.env): Config {
       token: readOptionalSecret(env, 'DYNAMIC_CLIENT_REGISTRATION_TOKEN'),
     },
     corsAllowedOrigins: readOrigins(env, 'CORS_ALLOWED_ORIGINS'),
+    redisUrl: readRedisUrl(env),
+    redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'authgate:',
     session: {
       secret: secrets.sessionSecret,
       maxAge: readDuration(env, 'SESSION_MAX_AGE', '24h', { min: 60 }),
@@ -160,6 +166,13 @@ function readTokenProfiles(env: Env, standardAccess: number, standardRefresh: nu
     }
   }
   return profiles;
+}
+
+function readRedisUrl(env: Env): string | undefined {
+  const url = env.REDIS_URL?.trim();
+  if (!url) return undefined;
+  if (!/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  return url;
 }
 
 function readOptionalSecret(env: Env, name: string): string | undefined {

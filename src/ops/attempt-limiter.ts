@@ -1,31 +1,76 @@
-// Slows repeated failures (password guessing, user_code guessing) per key, e.g. "ip:1.2.3.4".
+// Slows repeated failures (password guessing, user_code guessing) per key, e.g. "login:ip:user".
 // Written here rather than with koa-ratelimit because that counts every request, and what must be
 // slowed is failed attempts only: a user who types the right code first time is never held up.
-// In memory, per instance; a shared store comes with the Redis work.
-export class AttemptLimiter {
+// In memory for one instance; with REDIS_URL the counters live in Redis, so several instances share
+// them and guessing cannot be spread across instances.
+import type { Redis } from 'ioredis';
+
+export interface AttemptLimiter {
+  /** Seconds until the key may try again, or 0 when it may try now. */
+  retryAfter(key: string): Promise<number>;
+  recordFailure(key: string): Promise<void>;
+  reset(key: string): Promise<void>;
+}
+
+export interface AttemptLimits {
+  maxFailures: number;
+  windowMs: number;
+}
+
+export class MemoryAttemptLimiter implements AttemptLimiter {
   private readonly failures = new Map<string, { count: number; resetAt: number }>();
 
-  constructor(private readonly opts: { maxFailures: number; windowMs: number }) {}
+  constructor(private readonly limits: AttemptLimits) {}
 
-  /** Seconds until the key may try again, or 0 when it may try now. */
-  retryAfter(key: string, now = Date.now()): number {
+  async retryAfter(key: string, now = Date.now()): Promise<number> {
     const entry = this.failures.get(key);
     if (!entry || entry.resetAt <= now) return 0;
-    return entry.count >= this.opts.maxFailures ? Math.ceil((entry.resetAt - now) / 1000) : 0;
+    return entry.count >= this.limits.maxFailures ? Math.ceil((entry.resetAt - now) / 1000) : 0;
   }
 
-  recordFailure(key: string, now = Date.now()): void {
+  async recordFailure(key: string, now = Date.now()): Promise<void> {
     const entry = this.failures.get(key);
-    if (!entry || entry.resetAt <= now) this.failures.set(key, { count: 1, resetAt: now + this.opts.windowMs });
+    if (!entry || entry.resetAt <= now) this.failures.set(key, { count: 1, resetAt: now + this.limits.windowMs });
     else entry.count++;
     if (this.failures.size > 100_000) this.sweep(now);
   }
 
-  reset(key: string): void {
+  async reset(key: string): Promise<void> {
     this.failures.delete(key);
   }
 
   private sweep(now: number): void {
     for (const [key, entry] of this.failures) if (entry.resetAt <= now) this.failures.delete(key);
+  }
+}
+
+/** The same rules on Redis: a counter per key whose window starts with its first failure. */
+export class RedisAttemptLimiter implements AttemptLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly limits: AttemptLimits,
+    keyPrefix: string,
+  ) {
+    this.prefix = `${keyPrefix}attempts:`;
+  }
+
+  private readonly prefix: string;
+
+  async retryAfter(key: string): Promise<number> {
+    const [[, count], [, ttl]] = (await this.redis.multi().get(this.prefix + key).pttl(this.prefix + key).exec()) as [
+      [unknown, string | null],
+      [unknown, number],
+    ];
+    if (count === null || Number(count) < this.limits.maxFailures || ttl <= 0) return 0;
+    return Math.ceil(ttl / 1000);
+  }
+
+  async recordFailure(key: string): Promise<void> {
+    // PEXPIRE NX: only the first failure starts the window, later ones do not extend it.
+    await this.redis.multi().incr(this.prefix + key).pexpire(this.prefix + key, this.limits.windowMs, 'NX').exec();
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
   }
 }

@@ -25,7 +25,7 @@ export function deviceRoutes(router: Router, deps: { services: Services; render:
     const action = body.get('action');
     const user = ctx.state.user!;
     const limitKeys = [`device:user:${user.id}`, `device:ip:${ctx.ip}`];
-    const wait = Math.max(...limitKeys.map((k) => limiter.retryAfter(k)));
+    const wait = Math.max(...(await Promise.all(limitKeys.map((k) => limiter.retryAfter(k)))));
     if (wait > 0) {
       ctx.set('Retry-After', String(wait));
       return render(ctx, 'device.njk', { userCode, error: `Too many wrong codes. Wait ${wait} seconds before trying again.` }, 429);
@@ -39,7 +39,7 @@ export function deviceRoutes(router: Router, deps: { services: Services; render:
       render(ctx, 'device-confirm.njk', { pending, scopes: describeScopes(pending.scopes) });
     } catch (err) {
       if (!(err instanceof BadInput)) throw err;
-      for (const key of limitKeys) limiter.recordFailure(key);
+      await Promise.all(limitKeys.map((key) => limiter.recordFailure(key)));
       render(ctx, 'device.njk', { userCode, error: err.message }, 400);
     }
   });

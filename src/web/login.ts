@@ -25,7 +25,7 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
     const password = body.get('password') ?? '';
     const redirect = safeLocalPath(body.get('redirect'));
     const limitKey = `login:${ctx.ip}:${username.toLowerCase()}`;
-    const wait = limiter.retryAfter(limitKey);
+    const wait = await limiter.retryAfter(limitKey);
     if (wait > 0) {
       ctx.set('Retry-After', String(wait));
       return render(ctx, 'login.njk', { redirect, username, error: `Too many failed attempts. Try again in ${wait} seconds.` }, 429);
@@ -33,7 +33,7 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
     if (!username || !password) return render(ctx, 'login.njk', { redirect, username, error: 'Enter your username and password.' }, 400);
     try {
       const user = await services.users.authenticate(username, password, requestInfo(ctx));
-      limiter.reset(limitKey);
+      await limiter.reset(limitKey);
       // A new session id at login (no fixation) and a new CSRF token for the signed-in session.
       ctx.session!.userId = user.id;
       ctx.session!.authTime = Date.now(); // OIDC auth_time
@@ -42,7 +42,7 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
       ctx.redirect(redirect);
     } catch (err) {
       if (!(err instanceof InvalidCredentials)) throw err;
-      limiter.recordFailure(limitKey);
+      await limiter.recordFailure(limitKey);
       render(ctx, 'login.njk', { redirect, username, error: err.message }, 401);
     }
   });

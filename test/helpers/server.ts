@@ -1,5 +1,6 @@
 // Starts a real AuthGate over HTTP on a free loopback port with a fresh database: a new SQLite file,
 // or a new PostgreSQL database when TEST_POSTGRES_URL is set.
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     AUDIT_FLUSH_INTERVAL: '1',
     ...(pg ? { DATABASE_URL: pg.url } : {}),
+    // Each test server gets its own key namespace, so no test sees another's counters.
+    ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, REDIS_KEY_PREFIX: `authgate-test:${randomUUID()}:` } : {}),
     ...env,
   });
   const authgate = await createAuthGate(config, createLogger(config.logLevel));
