@@ -12,7 +12,7 @@ import { cors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
-import { MemoryAttemptLimiter, RedisAttemptLimiter } from './ops/attempt-limiter.js';
+import { createAttemptLimiters } from './ops/attempt-limiter.js';
 import { healthEndpoint } from './ops/health.js';
 import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { connectRedis } from './ops/redis.js';
@@ -58,10 +58,8 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   app.silent = true; // errors are rendered and logged by each face's error middleware
   const render = createRenderer(createTemplates(), { name: 'AuthGate' });
   const protocol = oauthRouter({ config, services, signer });
-  // 5 wrong tries per 5 minutes per key before a wait: enough for typos, useless for guessing.
-  const limits = { maxFailures: 5, windowMs: 5 * 60_000 };
-  const limiter = redis ? new RedisAttemptLimiter(redis, limits, config.redisKeyPrefix) : new MemoryAttemptLimiter(limits);
-  const pages = webRouter({ services, render, config, limiter });
+  const limiters = createAttemptLimiters(redis, `${config.redisKeyPrefix}attempts:`);
+  const pages = webRouter({ services, render, config, limiters });
   const body = readBody({ limitBytes: config.bodyLimitBytes });
 
   app.use(lastResort(logger));

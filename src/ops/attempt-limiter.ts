@@ -51,7 +51,7 @@ export class RedisAttemptLimiter implements AttemptLimiter {
     private readonly limits: AttemptLimits,
     keyPrefix: string,
   ) {
-    this.prefix = `${keyPrefix}attempts:`;
+    this.prefix = keyPrefix;
   }
 
   private readonly prefix: string;
@@ -73,4 +73,41 @@ export class RedisAttemptLimiter implements AttemptLimiter {
   async reset(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);
   }
+}
+
+/**
+ * The two limits every guessing target gets: a tight one per subject (an account at an address, a
+ * signed-in user) and a looser one per address, so spraying many accounts from one address is slowed
+ * too, while many people behind one NAT are not locked out by one person's typos.
+ */
+export interface AttemptLimiters {
+  perSubject: AttemptLimiter;
+  perAddress: AttemptLimiter;
+}
+
+export const SUBJECT_LIMITS: AttemptLimits = { maxFailures: 5, windowMs: 5 * 60_000 };
+export const ADDRESS_LIMITS: AttemptLimits = { maxFailures: 50, windowMs: 15 * 60_000 };
+
+export function createAttemptLimiters(redis: Redis | undefined, keyPrefix: string): AttemptLimiters {
+  const make = (limits: AttemptLimits, name: string) =>
+    redis ? new RedisAttemptLimiter(redis, limits, `${keyPrefix}${name}:`) : new MemoryAttemptLimiter(limits);
+  return { perSubject: make(SUBJECT_LIMITS, 'subject'), perAddress: make(ADDRESS_LIMITS, 'address') };
+}
+
+/** One attempt checked against both limits. */
+export function attemptGuard(limiters: AttemptLimiters, keys: { subject: string; address: string }) {
+  return {
+    /** Seconds to wait before trying, the longer of the two; 0 when the attempt may go ahead. */
+    async wait(): Promise<number> {
+      const [a, b] = await Promise.all([limiters.perSubject.retryAfter(keys.subject), limiters.perAddress.retryAfter(keys.address)]);
+      return Math.max(a, b);
+    },
+    async failed(): Promise<void> {
+      await Promise.all([limiters.perSubject.recordFailure(keys.subject), limiters.perAddress.recordFailure(keys.address)]);
+    },
+    /** A success clears the subject's count only: one good account must not reset an address's count. */
+    async succeeded(): Promise<void> {
+      await limiters.perSubject.reset(keys.subject);
+    },
+  };
 }

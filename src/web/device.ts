@@ -5,15 +5,15 @@ import type { Context } from 'koa';
 import { BadInput } from '../domain/errors.js';
 import { describeScopes } from '../domain/scope-descriptions.js';
 import { requestInfo } from '../http/request-info.js';
-import type { AttemptLimiter } from '../ops/attempt-limiter.js';
+import { attemptGuard, type AttemptLimiters } from '../ops/attempt-limiter.js';
 import type { Services } from '../services/index.js';
 import { csrfProtect } from './csrf.js';
 import { firstQuery } from './login.js';
 import type { Renderer } from './render.js';
 import { requireUser } from './session.js';
 
-export function deviceRoutes(router: Router, deps: { services: Services; render: Renderer; limiter: AttemptLimiter }): void {
-  const { services, render, limiter } = deps;
+export function deviceRoutes(router: Router, deps: { services: Services; render: Renderer; limiters: AttemptLimiters }): void {
+  const { services, render, limiters } = deps;
 
   router.get('/device', requireUser(), async (ctx: Context) => {
     render(ctx, 'device.njk', { userCode: firstQuery(ctx, 'user_code') ?? '' });
@@ -24,8 +24,8 @@ export function deviceRoutes(router: Router, deps: { services: Services; render:
     const userCode = (body.get('user_code') ?? '').trim();
     const action = body.get('action');
     const user = ctx.state.user!;
-    const limitKeys = [`device:user:${user.id}`, `device:ip:${ctx.ip}`];
-    const wait = Math.max(...(await Promise.all(limitKeys.map((k) => limiter.retryAfter(k)))));
+    const guard = attemptGuard(limiters, { subject: `device:user:${user.id}`, address: `device:${ctx.ip}` });
+    const wait = await guard.wait();
     if (wait > 0) {
       ctx.set('Retry-After', String(wait));
       return render(ctx, 'device.njk', { userCode, error: `Too many wrong codes. Wait ${wait} seconds before trying again.` }, 429);
@@ -39,7 +39,7 @@ export function deviceRoutes(router: Router, deps: { services: Services; render:
       render(ctx, 'device-confirm.njk', { pending, scopes: describeScopes(pending.scopes) });
     } catch (err) {
       if (!(err instanceof BadInput)) throw err;
-      await Promise.all(limitKeys.map((key) => limiter.recordFailure(key)));
+      await guard.failed();
       render(ctx, 'device.njk', { userCode, error: err.message }, 400);
     }
   });

@@ -3,15 +3,15 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { randomToken } from '../domain/crypto.js';
 import { requestInfo } from '../http/request-info.js';
-import type { AttemptLimiter } from '../ops/attempt-limiter.js';
+import { attemptGuard, type AttemptLimiters } from '../ops/attempt-limiter.js';
 import type { Services } from '../services/index.js';
 import { InvalidCredentials } from '../services/users.js';
 import { csrfProtect } from './csrf.js';
 import { safeLocalPath } from './local-redirect.js';
 import type { Renderer } from './render.js';
 
-export function loginRoutes(router: Router, deps: { services: Services; render: Renderer; limiter: AttemptLimiter }): void {
-  const { services, render, limiter } = deps;
+export function loginRoutes(router: Router, deps: { services: Services; render: Renderer; limiters: AttemptLimiters }): void {
+  const { services, render, limiters } = deps;
 
   router.get('/login', async (ctx: Context) => {
     const redirect = safeLocalPath(firstQuery(ctx, 'redirect'));
@@ -24,8 +24,8 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
     const username = (body.get('username') ?? '').trim();
     const password = body.get('password') ?? '';
     const redirect = safeLocalPath(body.get('redirect'));
-    const limitKey = `login:${ctx.ip}:${username.toLowerCase()}`;
-    const wait = await limiter.retryAfter(limitKey);
+    const guard = attemptGuard(limiters, { subject: `login:${ctx.ip}:${username.toLowerCase()}`, address: `login:${ctx.ip}` });
+    const wait = await guard.wait();
     if (wait > 0) {
       ctx.set('Retry-After', String(wait));
       return render(ctx, 'login.njk', { redirect, username, error: `Too many failed attempts. Try again in ${wait} seconds.` }, 429);
@@ -33,7 +33,7 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
     if (!username || !password) return render(ctx, 'login.njk', { redirect, username, error: 'Enter your username and password.' }, 400);
     try {
       const user = await services.users.authenticate(username, password, requestInfo(ctx));
-      await limiter.reset(limitKey);
+      await guard.succeeded();
       // A new session id at login (no fixation) and a new CSRF token for the signed-in session.
       ctx.session!.userId = user.id;
       ctx.session!.authTime = Date.now(); // OIDC auth_time
@@ -42,7 +42,7 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
       ctx.redirect(redirect);
     } catch (err) {
       if (!(err instanceof InvalidCredentials)) throw err;
-      await limiter.recordFailure(limitKey);
+      await guard.failed();
       render(ctx, 'login.njk', { redirect, username, error: err.message }, 401);
     }
   });

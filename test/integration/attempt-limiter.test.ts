@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createAuthGate } from '../../src/app.js';
 import { loadConfig } from '../../src/config/env.js';
 import { ConfigError } from '../../src/domain/errors.js';
-import { MemoryAttemptLimiter, RedisAttemptLimiter, type AttemptLimiter } from '../../src/ops/attempt-limiter.js';
+import { attemptGuard, MemoryAttemptLimiter, RedisAttemptLimiter, type AttemptLimiter } from '../../src/ops/attempt-limiter.js';
 import { connectRedis } from '../../src/ops/redis.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { ScriptedBrowser } from '../helpers/browser.js';
@@ -58,6 +58,25 @@ if (REDIS_URL) {
     return { limiter: new RedisAttemptLimiter(redis, limits, `authgate-test:${randomUUID()}:`), done: async () => void (await redis.quit()) };
   });
 }
+
+describe('attempt guard: per subject and per address', () => {
+  test('spraying many subjects from one address is slowed; a success resets only its subject', async () => {
+    const limiters = { perSubject: new MemoryAttemptLimiter({ maxFailures: 2, windowMs: 60_000 }), perAddress: new MemoryAttemptLimiter({ maxFailures: 4, windowMs: 60_000 }) };
+    const guard = (user: string) => attemptGuard(limiters, { subject: `login:1.2.3.4:${user}`, address: 'login:1.2.3.4' });
+    await guard('alice').failed();
+    await guard('alice').failed();
+    expect(await guard('alice').wait()).toBeGreaterThan(0); // alice's own limit
+    expect(await guard('bob').wait()).toBe(0);
+    await guard('bob').failed();
+    await guard('carol').failed();
+    expect(await guard('dave').wait()).toBeGreaterThan(0); // the address limit: 4 failures from 1.2.3.4
+    await guard('alice').succeeded();
+    expect(await limiters.perSubject.retryAfter('login:1.2.3.4:alice')).toBe(0);
+    expect(await limiters.perAddress.retryAfter('login:1.2.3.4')).toBeGreaterThan(0);
+    const elsewhere = attemptGuard(limiters, { subject: 'login:5.6.7.8:dave', address: 'login:5.6.7.8' });
+    expect(await elsewhere.wait()).toBe(0);
+  });
+});
 
 describe('Redis configuration', () => {
   test('a bad REDIS_URL scheme is a configuration error', () => {
