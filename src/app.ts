@@ -57,7 +57,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const app = new Koa({ proxy: config.trustProxy });
   app.silent = true; // errors are rendered and logged by each face's error middleware
   const render = createRenderer(createTemplates(), { name: 'AuthGate' });
-  const protocol = oauthRouter({ config, services, signer });
+  const protocol = oauthRouter({ config, services, signer, redis });
   const limiters = createAttemptLimiters(redis, `${config.redisKeyPrefix}attempts:`);
   const pages = webRouter({ services, render, config, limiters });
   const body = readBody({ limitBytes: config.bodyLimitBytes });

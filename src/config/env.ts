@@ -35,6 +35,8 @@ export interface Config {
   authorizationCode: { expiration: number; pkceRequired: boolean };
   consentRemember: boolean;
   dynamicRegistration: { enabled: boolean; token?: string };
+  /** Requests per address: device authorizations per minute, open registrations per hour; 0 = off. */
+  rateLimits: { deviceCodePerMinute: number; registrationPerHour: number };
   /** Shared state for several instances (attempt limits); unset = in memory. */
   redisUrl?: string;
   /** Namespace for this deployment's keys, so several deployments can share one Redis. */
@@ -107,6 +109,10 @@ export function loadConfig(env: Env = process.env): Config {
       token: readOptionalSecret(env, 'DYNAMIC_CLIENT_REGISTRATION_TOKEN'),
     },
     corsAllowedOrigins: readOrigins(env, 'CORS_ALLOWED_ORIGINS'),
+    rateLimits: {
+      deviceCodePerMinute: readInt(env, 'RATE_LIMIT_DEVICE_CODE', 30, { min: 0, max: 100_000 }),
+      registrationPerHour: readInt(env, 'RATE_LIMIT_REGISTRATION', 20, { min: 0, max: 100_000 }),
+    },
     redisUrl: readRedisUrl(env),
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'authgate:',
     session: {

@@ -1,6 +1,8 @@
 // The protocol face's routes: RFC-shaped JSON in and out (errors rendered by respond.ts' oauthErrors).
 import Router from '@koa/router';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
+import { rateLimit } from '../http/rate-limit.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import type { Services } from '../services/index.js';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js';
@@ -14,16 +16,22 @@ import { tokenInfoEndpoint } from './endpoints/tokeninfo.js';
 import { userInfoEndpoint } from './endpoints/userinfo.js';
 import { grants } from './grants/index.js';
 
-export function oauthRouter(deps: { config: Config; services: Services; signer: JwtSigner }): Router {
-  const { config, services, signer } = deps;
+export function oauthRouter(deps: { config: Config; services: Services; signer: JwtSigner; redis?: Redis }): Router {
+  const { config, services, signer, redis } = deps;
+  const limit = (name: string, max: number, durationMs: number) => rateLimit({ name, max, durationMs, redis, keyPrefix: config.redisKeyPrefix });
   const router = new Router();
   const metadata = serverMetadata(config, grants);
   router.get('/.well-known/openid-configuration', discoveryEndpoint(metadata));
   router.get('/.well-known/oauth-authorization-server', discoveryEndpoint(metadata));
   router.get('/.well-known/jwks.json', jwksEndpoint(signer));
-  router.post('/oauth/device/code', deviceAuthorizationEndpoint(services));
-  // Not mounted at all when off, so the path is an ordinary 404 rather than a refusal.
-  if (config.dynamicRegistration.enabled) router.post('/oauth/register', registrationEndpoint(services));
+  // Unauthenticated for public clients and each call stores a row: limited per address.
+  router.post('/oauth/device/code', limit('device_code', config.rateLimits.deviceCodePerMinute, 60_000), deviceAuthorizationEndpoint(services));
+  // Not mounted at all when off, so the path is an ordinary 404 rather than a refusal. Open registration
+  // (no initial access token) is limited per address; holders of the token are trusted registrars.
+  if (config.dynamicRegistration.enabled) {
+    const perHour = config.dynamicRegistration.token ? 0 : config.rateLimits.registrationPerHour;
+    router.post('/oauth/register', limit('registration', perHour, 3_600_000), registrationEndpoint(services));
+  }
   router.post('/oauth/token', tokenEndpoint(services, grants));
   router.get('/oauth/tokeninfo', tokenInfoEndpoint(services));
   router.post('/oauth/tokeninfo', tokenInfoEndpoint(services));

@@ -96,6 +96,8 @@ async function benchAuthGate() {
       LOG_LEVEL: 'error',
       ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true',
       DYNAMIC_CLIENT_REGISTRATION_TOKEN: registrationToken,
+      // The bench is one address sending thousands of requests: per-address limits would measure themselves.
+      RATE_LIMIT_DEVICE_CODE: '0',
       ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
     },
     port,
