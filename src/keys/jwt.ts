@@ -4,7 +4,7 @@
 import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWK, type JWTPayload, type KeyInput } from 'jose';
 import { ConfigError } from '../domain/errors.js';
-import type { SigningAlgorithm, SigningKey } from './signing-key.js';
+import type { SigningAlgorithm, SigningKey, VerificationKey } from './signing-key.js';
 
 export interface JwtSigner {
   readonly alg: SigningAlgorithm;
@@ -32,7 +32,7 @@ interface VerificationEntry {
  * @param extraVerificationKeys keys that are no longer used for signing but whose tokens are still
  *   accepted and whose public halves stay in the JWKS until those tokens expire (key rotation).
  */
-export function createJwtSigner(key: SigningKey, extraVerificationKeys: readonly SigningKey[] = []): JwtSigner {
+export function createJwtSigner(key: SigningKey, extraVerificationKeys: readonly VerificationKey[] = []): JwtSigner {
   const { alg, kid } = key;
   const signingKey = prepareKey(key.alg, key.privateKey, 'sign');
 

@@ -1,14 +1,17 @@
-// Loads the configured signing key and records it in the SigningKey table, so the set of keys ever
-// used is known (and more than one can be published once rotation lands). A key that is no longer
-// configured is marked retired, with the time it stopped being used.
+// Loads the configured signing key and records it in the SigningKey table. A key that is no longer
+// configured is marked retired; while tokens it signed can still be alive (the longest access or ID
+// token lifetime), its public half stays in the JWKS and its tokens still verify, so a key rotation
+// does not cut off clients holding tokens signed with the old key. HS256 secrets are never stored,
+// so tokens of a replaced HS256 secret stop verifying at once.
 import { readFileSync } from 'node:fs';
+import { importJWK, type JWK } from 'jose';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { ConfigError } from '../domain/errors.js';
 import { createJwtSigner, type JwtSigner } from './jwt.js';
-import { loadSigningKey } from './signing-key.js';
+import { isSigningAlgorithm, loadSigningKey, type VerificationKey } from './signing-key.js';
 
-export async function loadSigner(config: Pick<Config, 'jwt'>, db: Db): Promise<JwtSigner> {
+export async function loadSigner(config: Pick<Config, 'jwt' | 'tokenProfiles' | 'clientCredentialsExpiration'>, db: Db, now = new Date()): Promise<JwtSigner> {
   let privateKeyPem: string | undefined;
   if (config.jwt.alg !== 'HS256' && config.jwt.privateKeyPath) {
     try {
@@ -24,7 +27,6 @@ export async function loadSigner(config: Pick<Config, 'jwt'>, db: Db): Promise<J
     sourceName: config.jwt.privateKeyPath,
     kid: config.jwt.keyId,
   });
-  const now = new Date();
   await db.signingKey.updateMany({ where: { status: 'active', NOT: { kid: key.kid } }, data: { status: 'retired', retiredAt: now } });
   const publicJwk = key.publicJwk ? JSON.stringify(key.publicJwk) : null;
   await db.signingKey.upsert({
@@ -32,5 +34,23 @@ export async function loadSigner(config: Pick<Config, 'jwt'>, db: Db): Promise<J
     create: { kid: key.kid, alg: key.alg, publicJwk, status: 'active' },
     update: { alg: key.alg, publicJwk, status: 'active', retiredAt: null },
   });
-  return createJwtSigner(key);
+  return createJwtSigner(key, await retiredKeysStillInUse(db, longestTokenLifetime(config), now));
+}
+
+function longestTokenLifetime(config: Pick<Config, 'tokenProfiles' | 'clientCredentialsExpiration'>): number {
+  const profiles = Object.values(config.tokenProfiles).map((p) => p.access);
+  return Math.max(config.clientCredentialsExpiration, ...profiles);
+}
+
+async function retiredKeysStillInUse(db: Db, lifetimeSeconds: number, now: Date): Promise<VerificationKey[]> {
+  const rows = await db.signingKey.findMany({
+    where: { status: 'retired', publicJwk: { not: null }, retiredAt: { gt: new Date(now.getTime() - lifetimeSeconds * 1000) } },
+  });
+  const keys: VerificationKey[] = [];
+  for (const row of rows) {
+    if (!isSigningAlgorithm(row.alg) || row.alg === 'HS256') continue;
+    const publicJwk = JSON.parse(row.publicJwk!) as JWK;
+    keys.push({ alg: row.alg, kid: row.kid, publicJwk, verifyKey: (await importJWK(publicJwk, row.alg)) as VerificationKey['verifyKey'] });
+  }
+  return keys;
 }

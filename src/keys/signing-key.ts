@@ -10,6 +10,9 @@ export type SigningAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['HS256', 'RS256', 'ES256'];
 
+/** What verifying needs: enough for a retired key, whose private half is no longer at hand. */
+export type VerificationKey = Pick<SigningKey, 'alg' | 'kid' | 'verifyKey' | 'publicJwk'>;
+
 export interface SigningKey {
   alg: SigningAlgorithm;
   kid: string;
