@@ -35,6 +35,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    // Bounded: if flushing or closing the database hangs (the database is gone), leave anyway.
+    setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5000).unref();
     authgate
       .close()
       .then(() => process.exit(0))
