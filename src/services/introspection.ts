@@ -34,6 +34,8 @@ export type IntrospectionResult = { active: false } | ActiveIntrospection;
 const INACTIVE: IntrospectionResult = Object.freeze({ active: false as const });
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+// Access tokens are compact JWS (three base64url parts); refresh tokens are one base64url string.
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 export class IntrospectionService {
   constructor(
@@ -45,7 +47,7 @@ export class IntrospectionService {
 
   /**
    * `caller` must already be authenticated (ClientService.authenticate). The hint is accepted but not
-   * needed: the token is found by the hash of its value, which is unique across both kinds.
+   * needed: the token's own shape says which kind it is.
    */
   async introspect(value: string, caller: OAuthClient, _hint: TokenTypeHint | undefined, req: RequestInfo): Promise<IntrospectionResult> {
     if (caller.clientType !== 'confidential') {
@@ -61,12 +63,10 @@ export class IntrospectionService {
       });
       throw new InvalidClient('introspection requires a confidential client');
     }
-    const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(value) }, include: { user: true, client: true } });
-    if (!row) return INACTIVE;
-
-    if (row.category === 'access') {
-      // The full access-token check (signature, typ, issuer, expiry, stored status, active user and
-      // client) is the one tokeninfo uses; reusing it keeps the two from ever disagreeing.
+    if (JWT_SHAPE.test(value)) {
+      // An access token. The full check (signature, typ, issuer, expiry, stored status, active user and
+      // client) is the one tokeninfo uses; reusing it keeps the two from ever disagreeing, and it finds
+      // the stored row itself, so there is no second lookup.
       try {
         const { token, claims } = await this.tokens.validateAccessToken(value);
         return {
@@ -88,6 +88,9 @@ export class IntrospectionService {
       }
     }
 
+    // Otherwise it can only be one of our opaque refresh tokens, found by the hash of its value.
+    const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(value) }, include: { user: true, client: true } });
+    if (!row || row.category !== 'refresh') return INACTIVE;
     if (row.status !== 'active' || row.expiresAt <= new Date()) return INACTIVE;
     if ((row.user && !row.user.active) || !row.client.active) return INACTIVE;
     // The refresh token's audience is what its access tokens will be issued for: the granted
