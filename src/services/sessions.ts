@@ -45,9 +45,4 @@ export class SessionService {
   async destroy(id: string): Promise<void> {
     await this.db.session.deleteMany({ where: { id: sha256Hex(id) } });
   }
-
-  /** Ends every session of a user (disable, password change, "sign out everywhere"). */
-  async destroyForUser(userId: string): Promise<number> {
-    return (await this.db.session.deleteMany({ where: { userId } })).count;
-  }
 }

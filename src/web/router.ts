@@ -11,10 +11,9 @@ import type { Renderer } from './render.js';
 
 export function webRouter(deps: { services: Services; render: Renderer; config: Config; limiters: AttemptLimiters }): Router {
   const router = new Router();
-  const routeDeps = deps;
   router.get('/', async (ctx: Context) => deps.render(ctx, 'home.njk'));
-  loginRoutes(router, routeDeps);
-  deviceRoutes(router, routeDeps);
-  authorizeRoutes(router, routeDeps);
+  loginRoutes(router, deps);
+  deviceRoutes(router, deps);
+  authorizeRoutes(router, deps);
   return router;
 }
