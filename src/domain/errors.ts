@@ -118,6 +118,16 @@ export class InvalidToken extends OAuthError {
   }
 }
 
+/** RFC 6750 §3.1: the token is valid but lacks a scope the resource requires (403). */
+export class InsufficientScope extends OAuthError {
+  constructor(
+    readonly scope: string,
+    description: string,
+  ) {
+    super('insufficient_scope', description, 403);
+  }
+}
+
 // Non-protocol domain errors (pages and GraphQL).
 export class NotFound extends Error {
   override name = 'NotFound';

@@ -5,6 +5,7 @@ import type { JwtSigner } from '../keys/jwt.js';
 import type { Logger } from '../ops/logger.js';
 import { AuditLog } from './audit.js';
 import { AuthorizationCodeService } from './authorization-codes.js';
+import { AuthorizationFlowService } from './authorization-flow.js';
 import { ConsentService } from './consents.js';
 import { IdTokenService } from './id-tokens.js';
 import { ClientCredentialsService } from './client-credentials.js';
@@ -15,6 +16,7 @@ import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
 import { TokenService } from './tokens.js';
+import { UserInfoService } from './userinfo.js';
 import { UserService } from './users.js';
 
 export interface Services {
@@ -25,11 +27,13 @@ export interface Services {
   tokens: TokenService;
   deviceCodes: DeviceCodeService;
   authorizationCodes: AuthorizationCodeService;
+  authorizationFlow: AuthorizationFlowService;
   consents: ConsentService;
   clientCredentials: ClientCredentialsService;
   sessions: SessionService;
   revocation: RevocationService;
   introspection: IntrospectionService;
+  userInfo: UserInfoService;
 }
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger }): Services {
@@ -43,8 +47,10 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const sessions = new SessionService(db, config.session);
   const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config);
   const consents = new ConsentService(db, audit, { remember: config.consentRemember });
+  const authorizationFlow = new AuthorizationFlowService(authorizationCodes, consents, audit);
   const clientCredentials = new ClientCredentialsService(clients, tokens);
   const revocation = new RevocationService(db, audit);
   const introspection = new IntrospectionService(db, tokens, config, audit);
-  return { audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, consents, clientCredentials, sessions, revocation, introspection };
+  const userInfo = new UserInfoService(tokens);
+  return { userInfo, audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials, sessions, revocation, introspection };
 }

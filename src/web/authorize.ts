@@ -1,6 +1,7 @@
 // GET/POST /oauth/authorize: the browser side of the Authorization Code flow (RFC 6749 §4.1.1–4.1.2).
 // It lives in the HTML face because people see it: sign-in, the consent page, error pages. The rules
-// are in services/authorization-codes.ts and services/consents.ts.
+// are in services/authorization-codes.ts (validation, codes) and services/authorization-flow.ts (sign-in,
+// prompt and consent decisions); this file only renders their outcomes.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Config } from '../config/env.js';
@@ -17,7 +18,7 @@ import { contentSecurityPolicy } from '../http/security-headers.js';
 
 const REQUEST_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'nonce', 'prompt'] as const;
 
-export function authorizeRoutes(router: Router, deps: { services: Services; render: Renderer; config: Config }): void {
+export function authorizeRoutes(router: Router, deps: { services: Pick<Services, 'authorizationCodes' | 'authorizationFlow'>; render: Renderer; config: Config }): void {
   const { services, render, config } = deps;
 
   async function authorize(ctx: Context): Promise<void> {
@@ -41,27 +42,19 @@ export function authorizeRoutes(router: Router, deps: { services: Services; rend
     }
 
     const user = ctx.state.user;
-    if (!user) {
-      if (request.prompt === 'none') return redirectBack(ctx, request.redirectUri, request.state, { error: 'login_required' });
-      return ctx.redirect(`/login?redirect=${encodeURIComponent(`/oauth/authorize?${toQuery(input)}`)}`);
-    }
-
-    // OIDC Core §3.1.2.1 prompt=login: authenticate again. The session's sign-in is dropped and the
-    // request continues after the new sign-in without `prompt`, so it does not ask again forever.
-    if (request.prompt === 'login' && ctx.method === 'GET') {
-      delete ctx.session!.userId;
-      return ctx.redirect(`/login?redirect=${encodeURIComponent(`/oauth/authorize?${toQuery({ ...input, prompt: undefined })}`)}`);
-    }
-
-    const req = requestInfo(ctx);
-    if (ctx.method === 'POST') {
-      const decision = params.get('decision');
-      if (decision !== 'approve') return redirectBack(ctx, request.redirectUri, request.state, { error: 'access_denied', error_description: 'the user denied the request' });
-      await services.consents.grant(user, request.client, request.scopes, req);
-    } else {
-      const ask = request.prompt === 'consent' || (await services.consents.needsConsent(user, request.client, request.scopes));
-      if (ask) {
-        if (request.prompt === 'none') return redirectBack(ctx, request.redirectUri, request.state, { error: 'consent_required' });
+    const viewer = user ? { user, authTime: typeof ctx.session?.authTime === 'number' ? new Date(ctx.session.authTime) : new Date() } : null;
+    // The consent page posts its answer; anything but "approve" is a refusal.
+    const answer = ctx.method === 'POST' ? (params.get('decision') === 'approve' ? 'approve' : 'deny') : undefined;
+    const outcome = await services.authorizationFlow.proceed(request, viewer, answer, requestInfo(ctx));
+    switch (outcome.kind) {
+      case 'sign_in':
+        return ctx.redirect(`/login?redirect=${encodeURIComponent(`/oauth/authorize?${toQuery(input)}`)}`);
+      case 'reauthenticate':
+        // The session's sign-in is dropped and the request continues after the new sign-in without
+        // `prompt`, so it does not ask again forever.
+        delete ctx.session!.userId;
+        return ctx.redirect(`/login?redirect=${encodeURIComponent(`/oauth/authorize?${toQuery({ ...input, prompt: undefined })}`)}`);
+      case 'ask_consent':
         // The approve button's POST ends in a redirect to the client; browsers apply form-action to it.
         ctx.set('Content-Security-Policy', contentSecurityPolicy([new URL(request.redirectUri).origin]));
         return render(ctx, 'consent.njk', {
@@ -72,11 +65,9 @@ export function authorizeRoutes(router: Router, deps: { services: Services; rend
           resources: request.resources,
           fields: hiddenFields(input),
         });
-      }
+      case 'respond':
+        return redirectBack(ctx, request.redirectUri, request.state, outcome.params);
     }
-    const authTime = typeof ctx.session?.authTime === 'number' ? new Date(ctx.session.authTime) : new Date();
-    const code = await services.authorizationCodes.issueCode(request, user, authTime, req);
-    redirectBack(ctx, request.redirectUri, request.state, { code });
   }
 
   /** RFC 6749 §4.1.2 / §4.1.2.1 responses, with `iss` (RFC 9207) so clients can detect mix-up attacks. */

@@ -128,13 +128,19 @@ describe('authorization code rules', () => {
     expect((await exchange(server, { ...pub, redirectUri: 'http://127.0.0.1:9/other' }, code, verifier)).json.error).toBe('invalid_grant');
   });
 
-  test('deny sends access_denied back to the client', async () => {
+  test('deny sends access_denied back to the client, is audited, and records no consent', async () => {
     const conf = await createClient(server, { type: 'confidential' });
     const page = await browser.get(authorizePath(conf));
     const denied = await browser.submit(page, '/oauth/authorize', { decision: 'deny' });
     const url = new URL(denied.location!);
     expect(url.searchParams.get('error')).toBe('access_denied');
     expect(url.searchParams.get('state')).toBe('st-1');
+    await server.authgate.services.audit.flush();
+    const events = await server.authgate.db.auditEvent.findMany({ where: { eventType: 'CONSENT_DENIED', clientId: conf.clientId } });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ severity: 'WARNING', success: false, actorUsername: 'admin' });
+    const row = await server.authgate.db.oAuthClient.findUniqueOrThrow({ where: { clientId: conf.clientId } });
+    expect(await server.authgate.db.userAuthorization.count({ where: { clientId: row.id } })).toBe(0);
   });
 
   test('the consent form needs its CSRF token', async () => {

@@ -2,15 +2,13 @@
 // Errors follow RFC 6750 §3: a missing token gets a bare challenge, a bad one invalid_token,
 // a token without `openid` insufficient_scope (403).
 import type { Context } from 'koa';
-import { InvalidToken, OAuthError } from '../../domain/errors.js';
+import { InsufficientScope, InvalidToken } from '../../domain/errors.js';
 import { queryParams } from '../../http/body.js';
 import type { Services } from '../../services/index.js';
-import { userClaims } from '../../services/id-tokens.js';
-import { parseScope } from '../../domain/scopes.js';
 import { sendJson } from '../respond.js';
 import { bearerToken } from './tokeninfo.js';
 
-export function userInfoEndpoint(services: Services) {
+export function userInfoEndpoint(services: Pick<Services, 'userInfo'>) {
   return async function userInfo(ctx: Context): Promise<void> {
     const params = ctx.method === 'GET' ? queryParams(ctx) : ctx.state.body!;
     let value: string;
@@ -21,12 +19,11 @@ export function userInfoEndpoint(services: Services) {
       ctx.set('WWW-Authenticate', 'Bearer realm="authgate"');
       return sendJson(ctx, { error: 'invalid_request', error_description: 'an access token is required' }, 401);
     }
-    const { token } = await services.tokens.validateAccessToken(value);
-    const scopes = parseScope(token.scopes);
-    if (!token.user || !scopes.includes('openid')) {
-      ctx.set('WWW-Authenticate', 'Bearer error="insufficient_scope", scope="openid"');
-      throw new OAuthError('insufficient_scope', 'the access token was not granted the openid scope', 403);
+    try {
+      sendJson(ctx, await services.userInfo.claims(value));
+    } catch (err) {
+      if (err instanceof InsufficientScope) ctx.set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${err.scope}"`);
+      throw err;
     }
-    sendJson(ctx, userClaims(token.user, scopes));
   };
 }
