@@ -17,7 +17,7 @@ describe('configuration', () => {
     expect(config.baseUrl).toBe('http://localhost:8080');
     expect(config.jwt.alg).toBe('HS256');
     expect(config.jwt.expiration).toBe(10 * 3600);
-    expect(config.refreshTokens).toEqual({ enabled: true, rotation: false, expiration: 720 * 3600 });
+    expect(config.refreshTokens).toEqual({ enabled: true, rotation: false, expiration: 720 * 3600, rotationGrace: 5 });
     expect(config.deviceCode).toEqual({ expiration: 1800, interval: 5 });
   });
 
