@@ -14,6 +14,8 @@ export interface JwtSigner {
   verify(token: string, opts: { typ: string; issuer: string; audience?: string }): Promise<JWTPayload>;
   /** The JSON Web Key Set to publish: {keys: [...]}; empty for HS256. */
   jwks(): { keys: JWK[] };
+  /** Changes whenever the key set changes (a reload found new keys), so a cached JWKS body can be rebuilt. */
+  readonly keysVersion: number;
 }
 
 /** The token is not one this server issued, or no longer valid. The message is safe to log. */
@@ -49,6 +51,7 @@ export function createJwtSigner(
 
   let byKid = new Map<string, VerificationEntry>();
   let published: JWK[] = [];
+  let keysVersion = 0;
   function install(keys: readonly VerificationKey[], strict: boolean): void {
     const nextByKid = new Map<string, VerificationEntry>();
     const nextPublished: JWK[] = [];
@@ -63,6 +66,7 @@ export function createJwtSigner(
     }
     byKid = nextByKid;
     published = nextPublished;
+    keysVersion++;
   }
   install(extraVerificationKeys, true);
 
@@ -134,6 +138,10 @@ export function createJwtSigner(
 
     jwks() {
       return { keys: published.map((jwk) => ({ ...jwk })) };
+    },
+
+    get keysVersion() {
+      return keysVersion;
     },
   };
 }
