@@ -11,7 +11,7 @@ import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import type { AuditEntry, AuditLog } from './audit.js';
-import { lockAndCheckGrant } from './grant-validity.js';
+import { insertIfClientValid, lockAndCheckGrant } from './grant-validity.js';
 import { revokeGrantTokens } from './grant-withdrawal.js';
 import { openSuccessor, sealSuccessor } from './rotation-grace.js';
 import type { IdTokenService } from './id-tokens.js';
@@ -206,6 +206,13 @@ export class TokenService {
    * revocation made inside it is never rolled back.
    */
   private async commit(grant: Grant, prepared: PreparedIssuance, source: TokenSource | null, req: RequestInfo): Promise<IssuedTokens> {
+    if (!source && !grant.user && prepared.rows.length === 1) {
+      // Nothing redeemed, no user: the client is the whole grant, checked and written in one statement.
+      const row = prepared.rows[0]!;
+      const inserted = await insertIfClientValid(this.db, this.dialect, { ...row, id: row.id!, createdAt: new Date() });
+      if (!inserted) throw new InvalidGrant('the client is no longer active');
+      return prepared.response;
+    }
     const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
       const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: grant.client.id, userId: grant.user?.id ?? null });
       if (refusal) return { error: new InvalidGrant(refusal) };
