@@ -94,7 +94,7 @@ export class TokenService {
       parentId: null,
       refresh: withRefresh ? { ...grant, resources: grant.grantedResources ?? grant.resources } : null,
     });
-    const response = await this.commit(grant, prepared, opts.source ?? null, req);
+    const response = await this.commit(grant, prepared, opts.source ?? null);
     this.audit.record({
       eventType: 'ACCESS_TOKEN_ISSUED',
       actor: { userId: grant.user?.id, username: grant.user?.username },
@@ -163,7 +163,7 @@ export class TokenService {
       },
       lost: (tx) => this.retiredOutcome(tx, row, presented, client, req),
     };
-    const response = await this.commit(grant, prepared, source, req);
+    const response = await this.commit(grant, prepared, source);
     this.audit.record({
       eventType: 'TOKEN_REFRESHED',
       actor: { userId: row.userId, username: row.user?.username },
@@ -205,7 +205,7 @@ export class TokenService {
    * rows together. What is refused is answered only after the transaction has committed, so a reuse
    * revocation made inside it is never rolled back.
    */
-  private async commit(grant: Grant, prepared: PreparedIssuance, source: TokenSource | null, req: RequestInfo): Promise<IssuedTokens> {
+  private async commit(grant: Grant, prepared: PreparedIssuance, source: TokenSource | null): Promise<IssuedTokens> {
     if (!source && !grant.user && prepared.rows.length === 1) {
       // Nothing redeemed, no user: the client is the whole grant, checked and written in one statement.
       const row = prepared.rows[0]!;
