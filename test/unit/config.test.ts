@@ -71,6 +71,15 @@ describe('configuration', () => {
     expect(parseDurationSeconds('90')).toBe(90);
     expect(parseDurationSeconds('1d')).toBeNull();
   });
+
+  test('REFRESH_TOKEN_ROTATION_GRACE: a duration, 0 = strict, at most 5 minutes', () => {
+    const grace = (value: string) => loadConfig({ DATA_DIR: dataDir(), REFRESH_TOKEN_ROTATION_GRACE: value }).refreshTokens.rotationGrace;
+    expect(grace('0')).toBe(0);
+    expect(grace('1s')).toBe(1);
+    expect(grace('2m')).toBe(120);
+    expect(() => grace('10m')).toThrow('REFRESH_TOKEN_ROTATION_GRACE must be at most 300 seconds');
+    expect(() => grace('soon')).toThrow(ConfigError);
+  });
 });
 
 describe('token profiles', () => {
