@@ -120,4 +120,26 @@ describe('racing redemptions (rotation on, grace 0 = strict)', () => {
       other.close();
     }
   });
+
+  (usingPostgres ? test.skip : test)('SQLite: a query outside a transaction neither sees its uncommitted rows nor is rolled back with it', async () => {
+    const db = server.authgate.db;
+    const name = `tx-probe-${Date.now()}`;
+    let outsideRead: Promise<unknown> | undefined;
+    let outsideWrite: Promise<unknown> | undefined;
+    await expect(
+      writeTransaction(db, 'sqlite', async (tx) => {
+        await tx.user.create({ data: { username: name } });
+        // Started (Prisma queries are lazy until then() is called) while the transaction is open, not
+        // awaited inside it (that would wait for itself).
+        outsideRead = db.user.findUnique({ where: { username: name } }).then((u) => u);
+        outsideWrite = db.user.create({ data: { username: `${name}-outside` } }).then((u) => u);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await outsideRead).toBeNull();
+    await outsideWrite;
+    expect(await db.user.findUnique({ where: { username: `${name}-outside` } })).not.toBeNull();
+    expect(await db.user.findUnique({ where: { username: name } })).toBeNull();
+  });
 });
