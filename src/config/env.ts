@@ -28,7 +28,13 @@ export interface Config {
     /** seconds of random extra lifetime, to spread expiries (AuthGate's JWT_EXPIRATION_JITTER) */
     expirationJitter: number;
   };
-  refreshTokens: { enabled: boolean; rotation: boolean; expiration: number };
+  refreshTokens: {
+    enabled: boolean;
+    rotation: boolean;
+    expiration: number;
+    /** seconds during which replaying a just-rotated refresh token returns the same successor; 0 = strict */
+    rotationGrace: number;
+  };
   /** Access/refresh lifetimes (seconds) per client token profile; `standard` is JWT_EXPIRATION / REFRESH_TOKEN_EXPIRATION. */
   tokenProfiles: Record<'short' | 'standard' | 'long', { access: number; refresh: number }>;
   clientCredentialsExpiration: number;
@@ -96,6 +102,8 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: readBool(env, 'ENABLE_REFRESH_TOKENS', true),
       rotation: readBool(env, 'ENABLE_TOKEN_ROTATION', false),
       expiration: refreshExpiration,
+      // A client's network retry should not log its user out; longer would widen a thief's window.
+      rotationGrace: readDuration(env, 'REFRESH_TOKEN_ROTATION_GRACE', '5s', { min: 0, max: 300 }),
     },
     tokenProfiles: readTokenProfiles(env, jwtExpiration, refreshExpiration),
     clientCredentialsExpiration: readDuration(env, 'CLIENT_CREDENTIALS_TOKEN_EXPIRATION', '1h', { min: 60 }),

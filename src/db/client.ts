@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { PrismaClient as SqliteClient } from '../generated/sqlite/client.js';
 import { PrismaClient as PostgresClient } from '../generated/postgresql/client.js';
 import type { DatabaseConfig } from '../config/env.js';
+import { serializeSqliteAdapter } from './sqlite-serialized.js';
 
 export type Db = SqliteClient;
 export type {
@@ -28,7 +29,8 @@ export function createPrismaClient(database: DatabaseConfig): Db {
     mkdirSync(dirname(database.file), { recursive: true });
     // better-sqlite3 is built with foreign keys on; `timeout` is SQLite's busy timeout, so a writer
     // waits for another instead of failing at once. WAL is set on the file by the migration runner.
-    return new SqliteClient({ adapter: new PrismaBetterSqlite3({ url: `file:${database.file}`, timeout: 5000 }) });
+    // Serialised so that a query outside a transaction never runs inside another request's open one (see sqlite-serialized.ts).
+    return new SqliteClient({ adapter: serializeSqliteAdapter(new PrismaBetterSqlite3({ url: `file:${database.file}`, timeout: 5000 })) });
   }
   const client = new PostgresClient({ adapter: new PrismaPg({ connectionString: database.url, max: 10 }) });
   return client as unknown as Db;

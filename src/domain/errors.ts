@@ -142,3 +142,13 @@ export class Conflict extends Error {
 export class BadInput extends Error {
   override name = 'BadInput';
 }
+
+/**
+ * The database stayed busy (lock waits, deadlocks) through every retry. Nothing was written; the client
+ * may simply try again. 503 rather than 500: it is load, not a bug (RFC 6749 §4.1.2.1 names the code).
+ */
+export class TemporarilyUnavailable extends OAuthError {
+  constructor(description = 'the server is busy; retry the request') {
+    super('temporarily_unavailable', description, 503);
+  }
+}

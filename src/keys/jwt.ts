@@ -4,7 +4,7 @@
 import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWK, type JWTPayload, type KeyInput } from 'jose';
 import { ConfigError } from '../domain/errors.js';
-import type { SigningAlgorithm, SigningKey, VerificationKey } from './signing-key.js';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKey, type VerificationKey } from './signing-key.js';
 
 export interface JwtSigner {
   readonly alg: SigningAlgorithm;
@@ -14,6 +14,8 @@ export interface JwtSigner {
   verify(token: string, opts: { typ: string; issuer: string; audience?: string }): Promise<JWTPayload>;
   /** The JSON Web Key Set to publish: {keys: [...]}; empty for HS256. */
   jwks(): { keys: JWK[] };
+  /** Changes whenever the key set changes (a reload found new keys), so a cached JWKS body can be rebuilt. */
+  readonly keysVersion: number;
 }
 
 /** The token is not one this server issued, or no longer valid. The message is safe to log. */
@@ -22,6 +24,10 @@ export class JwtInvalid extends Error {
 }
 
 const CLOCK_TOLERANCE_SECONDS = 5;
+// An unknown kid makes the signer re-read the stored keys at most this often (all callers waiting on
+// one read): often enough that instances agree within seconds of a rotation, rarely enough that
+// tokens with made-up kids cannot turn into database load.
+export const KEY_RELOAD_MIN_INTERVAL_MS = 2_000;
 
 interface VerificationEntry {
   alg: SigningAlgorithm;
@@ -31,23 +37,58 @@ interface VerificationEntry {
 /**
  * @param extraVerificationKeys keys that are no longer used for signing but whose tokens are still
  *   accepted and whose public halves stay in the JWKS until those tokens expire (key rotation).
+ * @param reloadVerificationKeys reads the keys other instances sign with (the signing_keys table), for
+ *   a token whose kid is unknown here: in a rolling rotation, another instance may already sign with a
+ *   key this one has not seen. Rate-limited (KEY_RELOAD_MIN_INTERVAL_MS), concurrent callers share one read.
  */
-export function createJwtSigner(key: SigningKey, extraVerificationKeys: readonly VerificationKey[] = []): JwtSigner {
+export function createJwtSigner(
+  key: SigningKey,
+  extraVerificationKeys: readonly VerificationKey[] = [],
+  reloadVerificationKeys?: () => Promise<readonly VerificationKey[]>,
+): JwtSigner {
   const { alg, kid } = key;
   const signingKey = prepareKey(key.alg, key.privateKey, 'sign');
 
-  const byKid = new Map<string, VerificationEntry>();
-  const published: JWK[] = [];
-  for (const k of [key, ...extraVerificationKeys]) {
-    if (byKid.has(k.kid)) {
-      // Two keys under one kid would make verification depend on which one wins the lookup.
-      throw new ConfigError(`JWT_KEY_ID: kid ${JSON.stringify(k.kid)} is used by more than one signing key`);
+  let byKid = new Map<string, VerificationEntry>();
+  let published: JWK[] = [];
+  let keysVersion = 0;
+  function install(keys: readonly VerificationKey[], strict: boolean): void {
+    const nextByKid = new Map<string, VerificationEntry>();
+    const nextPublished: JWK[] = [];
+    for (const k of [key, ...keys]) {
+      if (nextByKid.has(k.kid)) {
+        // Two keys under one kid would make verification depend on which one wins the lookup.
+        if (strict) throw new ConfigError(`JWT_KEY_ID: kid ${JSON.stringify(k.kid)} is used by more than one signing key`);
+        continue;
+      }
+      nextByKid.set(k.kid, { alg: k.alg, key: prepareKey(k.alg, k.verifyKey, 'verify') });
+      if (k.publicJwk) nextPublished.push(Object.freeze({ ...k.publicJwk }));
     }
-    byKid.set(k.kid, { alg: k.alg, key: prepareKey(k.alg, k.verifyKey, 'verify') });
-    if (k.publicJwk) published.push(Object.freeze({ ...k.publicJwk }));
+    byKid = nextByKid;
+    published = nextPublished;
+    keysVersion++;
   }
-  // Never includes 'none'; jose rejects any header alg outside this list before resolving a key.
-  const algorithms = [...new Set([...byKid.values()].map((e) => e.alg))];
+  install(extraVerificationKeys, true);
+
+  let lastReload = 0;
+  let reloading: Promise<void> | undefined;
+  function reload(): Promise<void> {
+    if (!reloadVerificationKeys) return Promise.resolve();
+    if (reloading) return reloading;
+    if (Date.now() - lastReload < KEY_RELOAD_MIN_INTERVAL_MS) return Promise.resolve();
+    lastReload = Date.now();
+    reloading = reloadVerificationKeys()
+      .then((keys) => install(keys, false))
+      // A failed read leaves the keys as they were; the token is refused and the next miss tries again.
+      .catch(() => undefined)
+      .finally(() => {
+        reloading = undefined;
+      });
+    return reloading;
+  }
+  // Never includes 'none'. Every algorithm a key may have is listed (keys can arrive with a reload);
+  // the key resolver below then insists on the algorithm of the key the kid names.
+  const algorithms = [...SIGNING_ALGORITHMS];
 
   return {
     alg,
@@ -65,12 +106,14 @@ export function createJwtSigner(key: SigningKey, extraVerificationKeys: readonly
       try {
         const { payload } = await jwtVerify(
           token,
-          (header) => {
+          async (header) => {
             // Exact comparison rather than jose's media-type normalisation: we only verify tokens we
             // minted ourselves, always with exactly this typ, so any variant is a token of another
             // kind (RFC 8725 §3.11: explicit typing keeps e.g. ID tokens out of access-token checks).
             if (header.typ !== typ) throw new JwtInvalid(`unexpected typ header ${JSON.stringify(header.typ)}`);
-            const entry = typeof header.kid === 'string' ? byKid.get(header.kid) : undefined;
+            if (typeof header.kid !== 'string') throw new JwtInvalid('unknown or missing kid');
+            if (!byKid.has(header.kid)) await reload();
+            const entry = byKid.get(header.kid);
             if (!entry) throw new JwtInvalid('unknown or missing kid');
             // The key, not the token, decides the algorithm (RFC 8725 §3.1). This is what stops an
             // HS256 token "signed" with our RSA public key as the HMAC secret.
@@ -95,6 +138,10 @@ export function createJwtSigner(key: SigningKey, extraVerificationKeys: readonly
 
     jwks() {
       return { keys: published.map((jwk) => ({ ...jwk })) };
+    },
+
+    get keysVersion() {
+      return keysVersion;
     },
   };
 }

@@ -1,4 +1,5 @@
-// Loads the configured signing key and records it in the SigningKey table. A key that is no longer
+// Loads the configured signing key and records it in the SigningKey table. Keys other instances
+// record later are picked up on the first token that names one (see createJwtSigner). A key that is no longer
 // configured is marked retired; while tokens it signed can still be alive (the longest access or ID
 // token lifetime), its public half stays in the JWKS and its tokens still verify, so a key rotation
 // does not cut off clients holding tokens signed with the old key. HS256 secrets are never stored,
@@ -7,11 +8,17 @@ import { readFileSync } from 'node:fs';
 import { importJWK, type JWK } from 'jose';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { writeTransaction, type Tx } from '../db/transactions.js';
 import { ConfigError } from '../domain/errors.js';
 import { createJwtSigner, type JwtSigner } from './jwt.js';
 import { isSigningAlgorithm, loadSigningKey, type VerificationKey } from './signing-key.js';
 
-export async function loadSigner(config: Pick<Config, 'jwt' | 'tokenProfiles' | 'clientCredentialsExpiration'>, db: Db, now = new Date()): Promise<JwtSigner> {
+export async function loadSigner(
+  config: Pick<Config, 'jwt' | 'tokenProfiles' | 'clientCredentialsExpiration' | 'database'>,
+  db: Db,
+  now = new Date(),
+): Promise<JwtSigner> {
   let privateKeyPem: string | undefined;
   if (config.jwt.alg !== 'HS256' && config.jwt.privateKeyPath) {
     try {
@@ -27,14 +34,27 @@ export async function loadSigner(config: Pick<Config, 'jwt' | 'tokenProfiles' | 
     sourceName: config.jwt.privateKeyPath,
     kid: config.jwt.keyId,
   });
-  await db.signingKey.updateMany({ where: { status: 'active', NOT: { kid: key.kid } }, data: { status: 'retired', retiredAt: now } });
   const publicJwk = key.publicJwk ? JSON.stringify(key.publicJwk) : null;
-  await db.signingKey.upsert({
-    where: { kid: key.kid },
-    create: { kid: key.kid, alg: key.alg, publicJwk, status: 'active' },
-    update: { alg: key.alg, publicJwk, status: 'active', retiredAt: null },
-  });
-  return createJwtSigner(key, await retiredKeysStillInUse(db, longestTokenLifetime(config), now));
+  // One transaction: another instance never sees no active key, or two. Two instances starting with the
+  // same new key may both insert it; the loser runs again and finds the row.
+  const record = (tx: Tx) =>
+    tx.signingKey
+      .updateMany({ where: { status: 'active', NOT: { kid: key.kid } }, data: { status: 'retired', retiredAt: now } })
+      .then(() =>
+        tx.signingKey.upsert({
+          where: { kid: key.kid },
+          create: { kid: key.kid, alg: key.alg, publicJwk, status: 'active' },
+          update: { alg: key.alg, publicJwk, status: 'active', retiredAt: null },
+        }),
+      );
+  try {
+    await writeTransaction(db, config.database.dialect, record);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    await writeTransaction(db, config.database.dialect, record);
+  }
+  const lifetime = longestTokenLifetime(config);
+  return createJwtSigner(key, await verificationKeys(db, lifetime, now, key.kid), () => verificationKeys(db, lifetime, new Date(), key.kid));
 }
 
 function longestTokenLifetime(config: Pick<Config, 'tokenProfiles' | 'clientCredentialsExpiration'>): number {
@@ -42,9 +62,17 @@ function longestTokenLifetime(config: Pick<Config, 'tokenProfiles' | 'clientCred
   return Math.max(config.clientCredentialsExpiration, ...profiles);
 }
 
-async function retiredKeysStillInUse(db: Db, lifetimeSeconds: number, now: Date): Promise<VerificationKey[]> {
+/**
+ * Public keys whose tokens may still be alive, other than our own: keys other instances sign with
+ * (active), and retired keys for as long as their tokens can live.
+ */
+async function verificationKeys(db: Db, lifetimeSeconds: number, now: Date, ownKid: string): Promise<VerificationKey[]> {
   const rows = await db.signingKey.findMany({
-    where: { status: 'retired', publicJwk: { not: null }, retiredAt: { gt: new Date(now.getTime() - lifetimeSeconds * 1000) } },
+    where: {
+      publicJwk: { not: null },
+      NOT: { kid: ownKid },
+      OR: [{ status: 'active' }, { status: 'retired', retiredAt: { gt: new Date(now.getTime() - lifetimeSeconds * 1000) } }],
+    },
   });
   const keys: VerificationKey[] = [];
   for (const row of rows) {

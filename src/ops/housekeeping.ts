@@ -1,5 +1,5 @@
 // Periodic cleanup so tables do not grow forever: expired device and authorization codes, ended
-// sessions, and tokens long past expiry. Every instance may run it; the deletes are idempotent.
+// sessions, tokens long past expiry, and sealed rotation successors past their grace window. Every instance may run it; the deletes are idempotent.
 import type { Db } from '../db/client.js';
 import type { Logger } from './logger.js';
 import { errorFields } from './logger.js';
@@ -13,13 +13,21 @@ const TOKEN_RETENTION_MS = 7 * 24 * 60 * 60_000;
 export async function runHousekeeping(db: Db, now = new Date()): Promise<Record<string, number>> {
   const codeCutoff = new Date(now.getTime() - CODE_GRACE_MS);
   const tokenCutoff = new Date(now.getTime() - TOKEN_RETENTION_MS);
-  const [deviceCodes, authorizationCodes, sessions, tokens] = await Promise.all([
+  const [deviceCodes, authorizationCodes, sessions, tokens, sealedSuccessors] = await Promise.all([
     db.deviceCode.deleteMany({ where: { expiresAt: { lt: codeCutoff } } }),
     db.authorizationCode.deleteMany({ where: { expiresAt: { lt: codeCutoff } } }),
     db.session.deleteMany({ where: { OR: [{ expiresAt: { lt: now } }, { absoluteExpiresAt: { lt: now } }] } }),
     db.token.deleteMany({ where: { expiresAt: { lt: tokenCutoff } } }),
+    // Refresh rotation grace: a sealed successor is kept no longer than its window (services/rotation-grace.ts).
+    db.token.updateMany({ where: { successorSealedUntil: { lt: now } }, data: { successorSealed: null, successorSealedUntil: null } }),
   ]);
-  return { deviceCodes: deviceCodes.count, authorizationCodes: authorizationCodes.count, sessions: sessions.count, tokens: tokens.count };
+  return {
+    deviceCodes: deviceCodes.count,
+    authorizationCodes: authorizationCodes.count,
+    sessions: sessions.count,
+    tokens: tokens.count,
+    sealedSuccessors: sealedSuccessors.count,
+  };
 }
 
 export function scheduleHousekeeping(db: Db, logger: Logger, intervalMs: number): () => void {

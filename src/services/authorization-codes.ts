@@ -3,6 +3,7 @@
 // to be good, errors are shown to the user and never redirected; after that, errors go back to the
 // client's redirect_uri.
 import type { Config } from '../config/env.js';
+import { writeTransaction, type Tx } from '../db/transactions.js';
 import type { Db, OAuthClient, User } from '../db/client.js';
 import { randomToken, sha256Hex } from '../domain/crypto.js';
 import { InvalidGrant, InvalidRequest, InvalidScope, OAuthError, UnauthorizedClient } from '../domain/errors.js';
@@ -13,7 +14,8 @@ import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
 import { parseRedirectUris } from './clients.js';
 import type { RequestInfo } from './request-context.js';
-import type { IssuedTokens, TokenService } from './tokens.js';
+import { revokeGrantTokens } from './grant-withdrawal.js';
+import type { IssuedTokens, Outcome, TokenService, TokenSource } from './tokens.js';
 
 /** Stage one failed: the client or redirect_uri cannot be trusted, so the user sees an error page. */
 export class UntrustedAuthorizationRequest extends Error {
@@ -51,7 +53,7 @@ export class AuthorizationCodeService {
     private readonly clients: ClientService,
     private readonly tokens: TokenService,
     private readonly audit: AuditLog,
-    private readonly config: Pick<Config, 'authorizationCode'>,
+    private readonly config: Pick<Config, 'authorizationCode' | 'database'>,
   ) {}
 
   /** Stage one: a known, active, approved client and an exactly registered redirect_uri. */
@@ -135,10 +137,8 @@ export class AuthorizationCodeService {
     this.clients.requireFlow(client, 'authorization_code');
     const row = await this.db.authorizationCode.findUnique({ where: { codeHash: sha256Hex(input.code) }, include: { user: true } });
     if (!row || row.clientId !== client.id) throw new InvalidGrant('authorization code is invalid');
-    if (row.usedAt) {
-      await this.revokeReplayed(row.id, client, req);
-      throw new InvalidGrant('authorization code has already been used');
-    }
+    if (row.usedAt) return this.settleReplay(row.id, client, req);
+    if (row.revokedAt) throw new InvalidGrant('authorization code has been revoked');
     if (row.expiresAt <= new Date()) throw new InvalidGrant('authorization code has expired');
     if (input.redirectUri !== row.redirectUri) throw new InvalidGrant('redirect_uri does not match the authorization request');
     if (row.codeChallenge) verifyCodeVerifier(input.codeVerifier, row.codeChallenge);
@@ -147,12 +147,17 @@ export class AuthorizationCodeService {
     const resources = selectResources(input.resources, granted);
     if (!row.user.active) throw new InvalidGrant('the user is disabled');
 
-    // Conditional update: of two concurrent exchanges of one code, exactly one wins.
-    const claimed = await this.db.authorizationCode.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: new Date() } });
-    if (claimed.count !== 1) {
-      await this.revokeReplayed(row.id, client, req);
-      throw new InvalidGrant('authorization code has already been used');
-    }
+    const source: TokenSource = {
+      // Conditional update inside the issuing transaction: of concurrent exchanges of one code exactly one
+      // wins, and it commits the claim and its tokens together, so a loser always finds those tokens.
+      claim: async (tx) =>
+        (await tx.authorizationCode.updateMany({ where: { id: row.id, usedAt: null, revokedAt: null }, data: { usedAt: new Date() } })).count === 1,
+      lost: async (tx) => {
+        const current = await tx.authorizationCode.findUnique({ where: { id: row.id } });
+        if (current?.usedAt) return this.revokeReplayed(tx, row.id, client, req);
+        return { error: new InvalidGrant('authorization code has been revoked') };
+      },
+    };
     return this.tokens.issue(
       {
         client,
@@ -165,23 +170,34 @@ export class AuthorizationCodeService {
         sourceCode: row.id,
         nonce: row.nonce ?? undefined,
       },
-      { withRefresh: true },
+      { withRefresh: true, source },
       req,
     );
   }
 
-  private async revokeReplayed(codeId: string, client: OAuthClient, req: RequestInfo): Promise<void> {
-    const families = await this.db.token.findMany({ where: { sourceCode: codeId }, select: { familyId: true }, distinct: ['familyId'] });
+  /** A code presented after it was used: revoke what it issued, in a transaction of its own. */
+  private async settleReplay(codeId: string, client: OAuthClient, req: RequestInfo): Promise<never> {
+    const outcome = await writeTransaction(this.db, this.config.database.dialect, (tx) => this.revokeReplayed(tx, codeId, client, req));
+    await this.audit.recordNow(outcome.audit!);
+    throw outcome.error;
+  }
+
+  /** Every family that started from the code, refreshed descendants included. */
+  private async revokeReplayed(tx: Tx, codeId: string, client: OAuthClient, req: RequestInfo): Promise<Outcome & { error: OAuthError }> {
+    const families = await tx.token.findMany({ where: { sourceCode: codeId }, select: { familyId: true }, distinct: ['familyId'] });
     let revoked = 0;
-    for (const { familyId } of families) revoked += await this.tokens.revokeFamily(familyId);
-    await this.audit.recordNow({
-      eventType: 'AUTHORIZATION_CODE_REUSE',
-      severity: 'WARNING',
-      success: false,
-      subject: { type: 'authorization_code', id: codeId },
-      clientId: client.clientId,
-      request: req,
-      details: { tokens_revoked: revoked },
-    });
+    for (const { familyId } of families) revoked += await revokeGrantTokens(tx, { familyId });
+    return {
+      error: new InvalidGrant('authorization code has already been used'),
+      audit: {
+        eventType: 'AUTHORIZATION_CODE_REUSE',
+        severity: 'WARNING',
+        success: false,
+        subject: { type: 'authorization_code', id: codeId },
+        clientId: client.clientId,
+        request: req,
+        details: { tokens_revoked: revoked },
+      },
+    };
   }
 }

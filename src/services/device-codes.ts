@@ -20,7 +20,8 @@ import { displayUserCode, generateUserCode, normalizeUserCode } from '../domain/
 import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
 import type { RequestInfo } from './request-context.js';
-import type { IssuedTokens, TokenService } from './tokens.js';
+import { inConsentTransaction, mergeConsent } from './consents.js';
+import type { IssuedTokens, TokenService, TokenSource } from './tokens.js';
 
 /** RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
 const SLOW_DOWN_STEP = 5;
@@ -50,7 +51,7 @@ export class DeviceCodeService {
     private readonly clients: ClientService,
     private readonly tokens: TokenService,
     private readonly audit: AuditLog,
-    private readonly config: Pick<Config, 'baseUrl' | 'deviceCode'>,
+    private readonly config: Pick<Config, 'baseUrl' | 'deviceCode' | 'database'>,
   ) {}
 
   /** RFC 8628 §3.1–3.2. */
@@ -108,14 +109,27 @@ export class DeviceCodeService {
     };
   }
 
-  /** The user's answer. Only a still-pending, unexpired code can be decided, and only once. */
+  /**
+   * The user's answer. Only a still-pending, unexpired code can be decided, and only once. An approval
+   * also records (or widens) the user's authorization for the client in the same transaction, as the
+   * consent page does, so the app is listed and revocable like any other (AuthGate does the same).
+   */
   async decide(input: string, user: User, approve: boolean, req: RequestInfo): Promise<PendingDeviceRequest> {
     const pending = await this.findPending(input);
-    const decided = await this.db.deviceCode.updateMany({
-      where: { id: pending.id, status: 'pending', expiresAt: { gt: new Date() } },
-      data: { status: approve ? 'approved' : 'denied', userId: user.id, decidedAt: new Date() },
+    const dialect = this.config.database.dialect;
+    const decided = await inConsentTransaction(this.db, dialect, async (tx) => {
+      const changed = await tx.deviceCode.updateMany({
+        where: { id: pending.id, status: 'pending', expiresAt: { gt: new Date() } },
+        data: { status: approve ? 'approved' : 'denied', userId: user.id, decidedAt: new Date() },
+      });
+      if (changed.count !== 1) return false;
+      if (approve) {
+        const client = await tx.deviceCode.findUniqueOrThrow({ where: { id: pending.id }, select: { clientId: true } });
+        await mergeConsent(tx, dialect, user.id, client.clientId, pending.scopes);
+      }
+      return true;
     });
-    if (decided.count !== 1) throw new BadInput('That code was already used or has expired.');
+    if (!decided) throw new BadInput('That code was already used or has expired.');
     this.audit.record({
       eventType: approve ? 'DEVICE_CODE_AUTHORIZED' : 'DEVICE_CODE_DENIED',
       actor: { userId: user.id, username: user.username },
@@ -139,13 +153,22 @@ export class DeviceCodeService {
     if (row.status === 'pending') throw new AuthorizationPending();
     if (row.status === 'denied') throw new AccessDenied();
 
+    if (row.revokedAt) throw new AccessDenied('the authorization was withdrawn');
+
     const user = row.user;
     if (!user?.active) throw new AccessDenied('the approving user is no longer active');
     const granted = parseScope(row.resource);
     const resources = selectResources(requestedResources, granted);
-    // Conditional update: only one poll can move approved → consumed, so tokens are issued once.
-    const claimed = await this.db.deviceCode.updateMany({ where: { id: row.id, status: 'approved' }, data: { status: 'consumed' } });
-    if (claimed.count !== 1) throw new InvalidGrant('device_code has already been used');
+    const source: TokenSource = {
+      // Conditional update inside the issuing transaction: only one poll moves approved → consumed.
+      claim: async (tx) =>
+        (await tx.deviceCode.updateMany({ where: { id: row.id, status: 'approved', revokedAt: null }, data: { status: 'consumed' } })).count === 1,
+      lost: async (tx) => {
+        const current = await tx.deviceCode.findUnique({ where: { id: row.id } });
+        if (current?.revokedAt && current.status === 'approved') return { error: new AccessDenied('the authorization was withdrawn') };
+        return { error: new InvalidGrant('device_code has already been used') };
+      },
+    };
     return this.tokens.issue(
       {
         client,
@@ -156,7 +179,7 @@ export class DeviceCodeService {
         grantType: DEVICE_CODE_GRANT_TYPE,
         authTime: row.decidedAt ?? now,
       },
-      { withRefresh: true },
+      { withRefresh: true, source },
       req,
     );
   }

@@ -46,10 +46,10 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config);
   const sessions = new SessionService(db, config.session);
   const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config);
-  const consents = new ConsentService(db, audit, { remember: config.consentRemember });
+  const consents = new ConsentService(db, audit, { remember: config.consentRemember, dialect: config.database.dialect });
   const authorizationFlow = new AuthorizationFlowService(authorizationCodes, consents, audit);
   const clientCredentials = new ClientCredentialsService(clients, tokens);
-  const revocation = new RevocationService(db, audit);
+  const revocation = new RevocationService(db, audit, config.database.dialect);
   const introspection = new IntrospectionService(db, tokens, config, audit);
   const userInfo = new UserInfoService(tokens);
   return { userInfo, audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials, sessions, revocation, introspection };

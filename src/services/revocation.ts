@@ -1,10 +1,12 @@
-// Token revocation: by a client (RFC 7009), by a user withdrawing a consent, and by an administrator
-// cutting a client off. Revocation is permanent: a revoked token never becomes active again.
+// Token revocation: by a client (RFC 7009), by a user withdrawing a consent, by an administrator
+// cutting a client or a user off, and of one rotation family. Revocation is permanent: a revoked token never becomes active again.
 import type { Db, OAuthClient } from '../db/client.js';
+import { writeTransaction, type Dialect } from '../db/transactions.js';
 import { sha256Hex } from '../domain/crypto.js';
 import { NotFound, UnsupportedTokenType } from '../domain/errors.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
+import { revokeGrantTokens, withdrawGrant, type Withdrawn } from './grant-withdrawal.js';
 import { revokeTokensWhere } from './tokens.js';
 
 export type TokenTypeHint = 'access_token' | 'refresh_token';
@@ -35,6 +37,7 @@ export class RevocationService {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
+    private readonly dialect: Dialect,
   ) {}
 
   /**
@@ -62,7 +65,9 @@ export class RevocationService {
       });
       return { outcome: 'other_client', tokensRevoked: 0 };
     }
-    const count = await revokeTokensWhere(this.db, row.category === 'refresh' ? { familyId: row.familyId } : { id: row.id });
+    const count = await writeTransaction(this.db, this.dialect, (tx) =>
+      row.category === 'refresh' ? revokeGrantTokens(tx, { familyId: row.familyId }) : revokeTokensWhere(tx, { id: row.id }),
+    );
     if (count === 0) return { outcome: 'already_inactive', tokensRevoked: 0 };
     this.audit.record({
       eventType: 'TOKEN_REVOKED',
@@ -76,49 +81,51 @@ export class RevocationService {
   }
 
   /**
-   * A user withdraws the consent they gave a client: the consent record is marked revoked and every
-   * token of that user for that client stops working, whichever grant produced it.
+   * A user withdraws the consent they gave a client: the consent record is marked revoked, every token
+   * of that user for that client stops working whichever grant produced it, and codes not yet exchanged
+   * (authorization codes, approved device codes) are withdrawn with it.
    * Throws NotFound when the authorization does not exist or is another user's (the same error, so
    * ids of other users' authorizations cannot be probed).
    */
-  async revokeUserAuthorization(userId: string, userAuthorizationId: string, req: RequestInfo): Promise<{ tokensRevoked: number }> {
+  async revokeUserAuthorization(userId: string, userAuthorizationId: string, req: RequestInfo): Promise<Withdrawn> {
     const authorization = await this.db.userAuthorization.findUnique({ where: { id: userAuthorizationId }, include: { client: true, user: true } });
     if (!authorization || authorization.userId !== userId) throw new NotFound('authorization not found');
     const now = new Date();
-    const tokensRevoked = await this.db.$transaction(async (tx) => {
-      // Keep the first revocation time if it was already revoked; the tokens are swept again anyway,
-      // since a grant could have issued new ones since.
-      await tx.userAuthorization.updateMany({ where: { id: authorization.id, revokedAt: null }, data: { revokedAt: now } });
-      return revokeTokensWhere(tx, { userId, clientId: authorization.clientId });
+    const withdrawn = await writeTransaction(this.db, this.dialect, async (tx) => {
+      // The parent row first, always written (its lock orders us against issuers, grant-validity.ts);
+      // a consent already withdrawn keeps its first revocation time, and is swept again anyway.
+      const current = await tx.userAuthorization.findUnique({ where: { id: authorization.id } });
+      if (!current) return null;
+      await tx.userAuthorization.update({ where: { id: authorization.id }, data: { revokedAt: current.revokedAt ?? now } });
+      return withdrawGrant(tx, { userId, clientId: authorization.clientId }, now);
     });
+    if (!withdrawn) throw new NotFound('authorization not found');
     this.audit.record({
       eventType: 'AUTHORIZATION_REVOKED',
       actor: { userId, username: authorization.user.username },
       subject: { type: 'user_authorization', id: authorization.id },
       clientId: authorization.client.clientId,
       request: req,
-      details: { reason: 'user_request', tokens_revoked: tokensRevoked },
+      details: { reason: 'user_request', ...auditCounts(withdrawn) },
     });
-    return { tokensRevoked };
+    return withdrawn;
   }
 
   /**
    * An administrator's "revoke all" for a client (e.g. a leaked secret): every token the client holds
-   * stops working and every user's consent to it is withdrawn, so users are asked again next time.
+   * stops working, codes not yet exchanged are withdrawn, and every user's consent to it is withdrawn,
+   * so users are asked again next time. The client stays active: what it obtains afterwards is new.
    * `clientRowId` is the OAuthClient row id, not the public client_id. Throws NotFound for an unknown client.
    */
-  async revokeAllForClient(
-    clientRowId: string,
-    actor: Actor,
-    req: RequestInfo,
-  ): Promise<{ tokensRevoked: number; authorizationsRevoked: number }> {
+  async revokeAllForClient(clientRowId: string, actor: Actor, req: RequestInfo): Promise<Withdrawn & { authorizationsRevoked: number }> {
     const client = await this.db.oAuthClient.findUnique({ where: { id: clientRowId } });
     if (!client) throw new NotFound('client not found');
     const now = new Date();
-    const counts = await this.db.$transaction(async (tx) => {
-      const tokensRevoked = await revokeTokensWhere(tx, { clientId: client.id });
+    const counts = await writeTransaction(this.db, this.dialect, async (tx) => {
+      // Touching the client row takes its lock, so issuers (FOR SHARE on it) are ordered before or after us.
+      await tx.oAuthClient.update({ where: { id: client.id }, data: { updatedAt: now } });
       const authorizations = await tx.userAuthorization.updateMany({ where: { clientId: client.id, revokedAt: null }, data: { revokedAt: now } });
-      return { tokensRevoked, authorizationsRevoked: authorizations.count };
+      return { ...(await withdrawGrant(tx, { clientId: client.id }, now)), authorizationsRevoked: authorizations.count };
     });
     // Written at once: a mass revocation is exactly the event an investigation will look for.
     await this.audit.recordNow({
@@ -128,8 +135,57 @@ export class RevocationService {
       subject: { type: 'client', id: client.id },
       clientId: client.clientId,
       request: req,
-      details: { reason: 'admin_revoke_all', tokens_revoked: counts.tokensRevoked, authorizations_revoked: counts.authorizationsRevoked },
+      details: { reason: 'admin_revoke_all', ...auditCounts(counts), authorizations_revoked: counts.authorizationsRevoked },
     });
     return counts;
   }
+
+  /**
+   * Everything a user holds stops working for good: tokens, unused authorization codes, approved device
+   * codes. With `disable`, the user is disabled in the same transaction (what disabling a user calls),
+   * so a user enabled again later does not get old tokens back. Throws NotFound for an unknown user.
+   */
+  async revokeAllForUser(userId: string, actor: Actor, req: RequestInfo, opts: { disable?: boolean } = {}): Promise<Withdrawn> {
+    const now = new Date();
+    const withdrawn = await writeTransaction(this.db, this.dialect, async (tx) => {
+      // The user row first: issuers hold FOR SHARE on it while they check that the user is active.
+      const changed = await tx.user.updateMany({ where: { id: userId }, data: opts.disable ? { active: false, updatedAt: now } : { updatedAt: now } });
+      if (changed.count !== 1) return null;
+      return withdrawGrant(tx, { userId }, now);
+    });
+    if (!withdrawn) throw new NotFound('user not found');
+    await this.audit.recordNow({
+      eventType: 'USER_TOKENS_REVOKED',
+      severity: 'WARNING',
+      actor: { userId: actor.userId, username: actor.username },
+      subject: { type: 'user', id: userId },
+      request: req,
+      details: { reason: opts.disable ? 'user_disabled' : 'admin_revoke_all', ...auditCounts(withdrawn) },
+    });
+    return withdrawn;
+  }
+
+  /**
+   * Ends one rotation family (a leaked token and everything it spawned), as an investigator does from
+   * token lineage. Throws NotFound when no token has that family id.
+   */
+  async revokeFamily(familyId: string, actor: Actor, req: RequestInfo): Promise<{ tokensRevoked: number }> {
+    const member = await this.db.token.findFirst({ where: { familyId }, include: { client: true } });
+    if (!member) throw new NotFound('token family not found');
+    const tokensRevoked = await writeTransaction(this.db, this.dialect, (tx) => revokeGrantTokens(tx, { familyId }));
+    await this.audit.recordNow({
+      eventType: 'TOKEN_FAMILY_REVOKED',
+      severity: 'WARNING',
+      actor: { userId: actor.userId, username: actor.username },
+      subject: { type: 'token_family', id: familyId },
+      clientId: member.client.clientId,
+      request: req,
+      details: { reason: 'admin_request', tokens_revoked: tokensRevoked },
+    });
+    return { tokensRevoked };
+  }
+}
+
+function auditCounts(w: Withdrawn) {
+  return { tokens_revoked: w.tokensRevoked, authorization_codes_revoked: w.authorizationCodesRevoked, device_codes_revoked: w.deviceCodesRevoked };
 }

@@ -5,11 +5,15 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/env.js';
 import type { Db, OAuthClient, Prisma, Token, User } from '../db/client.js';
 import { randomToken, sha256Hex } from '../domain/crypto.js';
-import { InvalidGrant, InvalidScope, InvalidToken } from '../domain/errors.js';
+import { writeTransaction, type Dialect, type Tx } from '../db/transactions.js';
+import { InvalidGrant, InvalidScope, InvalidToken, type OAuthError } from '../domain/errors.js';
 import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
 import type { JwtSigner } from '../keys/jwt.js';
-import type { AuditLog } from './audit.js';
+import type { AuditEntry, AuditLog } from './audit.js';
+import { insertIfClientValid, lockAndCheckGrant } from './grant-validity.js';
+import { revokeGrantTokens } from './grant-withdrawal.js';
+import { openSuccessor, sealSuccessor } from './rotation-grace.js';
 import type { IdTokenService } from './id-tokens.js';
 import type { RequestInfo } from './request-context.js';
 
@@ -40,6 +44,26 @@ export interface Grant {
   nonce?: string;
 }
 
+/**
+ * What a grant redeems (an authorization code, a device code, a refresh token), claimed inside the
+ * issuing transaction so that exactly one issuance comes from it.
+ */
+export interface TokenSource {
+  /** Conditional write; false when another issuance (or a revocation) got there first. */
+  claim(tx: Tx): Promise<boolean>;
+  /** In the same transaction, when the claim lost: what to answer instead (reuse detection revokes here). */
+  lost(tx: Tx): Promise<Outcome>;
+}
+
+/** How an issuing transaction ended; its audit entry is written after commit. */
+export type Outcome = ({ response: IssuedTokens } | { error: OAuthError }) & { audit?: AuditEntry };
+
+interface PreparedIssuance {
+  rows: Prisma.TokenCreateManyInput[];
+  accessId: string;
+  response: IssuedTokens;
+}
+
 export interface ActiveAccessToken {
   token: Token & { user: User | null; client: OAuthClient };
   claims: Record<string, unknown>;
@@ -49,35 +73,45 @@ export class TokenService {
   constructor(
     private readonly db: Db,
     private readonly signer: JwtSigner,
-    private readonly config: Pick<Config, 'baseUrl' | 'jwt' | 'refreshTokens' | 'tokenProfiles' | 'clientCredentialsExpiration'>,
+    private readonly config: Pick<Config, 'baseUrl' | 'jwt' | 'refreshTokens' | 'tokenProfiles' | 'clientCredentialsExpiration' | 'database'>,
     private readonly audit: AuditLog,
     private readonly idTokens: IdTokenService,
   ) {}
 
-  /** Issues an access token, and a refresh token when `withRefresh` and refresh tokens are enabled. */
-  async issue(grant: Grant, opts: { withRefresh: boolean }, req: RequestInfo): Promise<IssuedTokens> {
+  private get dialect(): Dialect {
+    return this.config.database.dialect;
+  }
+
+  /**
+   * Issues an access token, and a refresh token when `withRefresh` and refresh tokens are enabled, as a
+   * new family. `source` is what the grant redeems (a code): it is claimed in the same transaction.
+   */
+  async issue(grant: Grant, opts: { withRefresh: boolean; source?: TokenSource }, req: RequestInfo): Promise<IssuedTokens> {
     const familyId = randomUUID();
-    const refresh =
-      opts.withRefresh && this.config.refreshTokens.enabled
-        ? await this.createRefreshToken({ ...grant, resources: grant.grantedResources ?? grant.resources }, familyId, null)
-        : null;
-    const access = await this.createAccessToken(grant, familyId, refresh?.row.id ?? null);
+    const withRefresh = opts.withRefresh && this.config.refreshTokens.enabled;
+    const prepared = await this.prepare(grant, {
+      familyId,
+      parentId: null,
+      refresh: withRefresh ? { ...grant, resources: grant.grantedResources ?? grant.resources } : null,
+    });
+    const response = await this.commit(grant, prepared, opts.source ?? null);
     this.audit.record({
       eventType: 'ACCESS_TOKEN_ISSUED',
       actor: { userId: grant.user?.id, username: grant.user?.username },
-      subject: { type: 'token', id: access.row.id },
+      subject: { type: 'token', id: prepared.accessId },
       clientId: grant.client.clientId,
       request: req,
-      details: { grant_type: grant.grantType, scope: formatScope(grant.scopes), refresh_token_issued: refresh !== null, family_id: familyId },
+      details: { grant_type: grant.grantType, scope: formatScope(grant.scopes), refresh_token_issued: withRefresh, family_id: familyId },
     });
-    return this.response(grant, access, refresh?.value);
+    return response;
   }
 
   /**
    * The refresh_token grant (RFC 6749 §6). The token must be active, unexpired and bound to the
    * presenting client; scope may be narrowed, never widened; resources must be within what was granted.
    * Rotation mode issues a new refresh token and retires the old one; presenting a retired one again
-   * is treated as theft and revokes the whole family (RFC 9700 §4.14.2).
+   * is treated as theft and revokes the whole family (RFC 9700 §4.14.2), except within the rotation
+   * grace window, when the same successor is returned (see rotation-grace.ts).
    */
   async refresh(
     presented: string,
@@ -88,12 +122,7 @@ export class TokenService {
     const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(presented) }, include: { user: true } });
     if (!row || row.category !== 'refresh') throw new InvalidGrant('refresh token is invalid');
     if (row.clientId !== client.id) throw new InvalidGrant('refresh token was issued to another client');
-    if (row.status !== 'active') {
-      // A rotated-away token (it has a successor) coming back means two parties hold it: theft.
-      const rotatedAway = row.status === 'revoked' && (await this.db.token.count({ where: { parentId: row.id, category: 'refresh' } })) > 0;
-      if (rotatedAway) await this.handleReuse(row, client, req);
-      throw new InvalidGrant('refresh token is no longer valid');
-    }
+    if (row.status !== 'active') return this.settleRetired(row, presented, client, req);
     if (row.expiresAt <= new Date()) throw new InvalidGrant('refresh token has expired');
     if (row.user && !row.user.active) throw new InvalidGrant('the user is disabled');
 
@@ -108,35 +137,42 @@ export class TokenService {
     const resources = selectResources(requested.resources, grantedResources);
 
     const grant: Grant = { client, user: row.user, scopes, resources, grantType: 'refresh_token', authTime: row.authTime ?? undefined };
-    let refreshValue: string | undefined;
-    let parentId = row.id;
-    if (this.config.refreshTokens.rotation) {
-      // Conditional update: of two concurrent refreshes with the same token, exactly one wins.
-      const retired = await this.db.token.updateMany({
-        where: { id: row.id, status: 'active' },
-        data: { status: 'revoked', revokedAt: new Date() },
-      });
-      if (retired.count !== 1) {
-        await this.handleReuse(row, client, req);
-        throw new InvalidGrant('refresh token is no longer valid');
-      }
+    const rotation = this.config.refreshTokens.rotation;
+    const prepared = await this.prepare(grant, {
+      familyId: row.familyId,
+      parentId: row.id,
       // The new refresh token keeps the originally granted scope: narrowing applies to this access token only.
-      const next = await this.createRefreshToken({ ...grant, scopes: granted, resources: grantedResources }, row.familyId, row.id, row.expiresAt);
-      refreshValue = next.value;
-      parentId = next.row.id;
-    } else {
-      await this.db.token.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
-    }
-    const access = await this.createAccessToken(grant, row.familyId, parentId);
+      refresh: rotation ? { ...grant, scopes: granted, resources: grantedResources } : null,
+      refreshNotAfter: row.expiresAt,
+    });
+    const grace = this.config.refreshTokens.rotationGrace;
+    const now = new Date();
+    const source: TokenSource = {
+      // Conditional update on the presented token: of concurrent refreshes with it, exactly one wins; its
+      // row lock also orders a family revocation after this issuance (grant-withdrawal.ts).
+      claim: async (tx) => {
+        const data = rotation
+          ? {
+              status: 'revoked' as const,
+              revokedAt: now,
+              successorSealed: grace > 0 ? sealSuccessor(prepared.response, presented, row.id) : null,
+              successorSealedUntil: grace > 0 ? new Date(now.getTime() + grace * 1000) : null,
+            }
+          : { lastUsedAt: now };
+        return (await tx.token.updateMany({ where: { id: row.id, status: 'active' }, data })).count === 1;
+      },
+      lost: (tx) => this.retiredOutcome(tx, row, presented, client, req),
+    };
+    const response = await this.commit(grant, prepared, source);
     this.audit.record({
       eventType: 'TOKEN_REFRESHED',
       actor: { userId: row.userId, username: row.user?.username },
-      subject: { type: 'token', id: access.row.id },
+      subject: { type: 'token', id: prepared.accessId },
       clientId: client.clientId,
       request: req,
-      details: { scope: formatScope(scopes), rotated: this.config.refreshTokens.rotation, family_id: row.familyId },
+      details: { scope: formatScope(scopes), rotated: rotation, family_id: row.familyId },
     });
-    return this.response(grant, access, refreshValue);
+    return response;
   }
 
   /**
@@ -158,26 +194,121 @@ export class TokenService {
     return { token, claims };
   }
 
-  /** Revokes every token of a family (a refresh token and what was issued from it). */
+  /** Revokes every token of a family (a refresh token and what was issued from it), in one transaction. */
   revokeFamily(familyId: string): Promise<number> {
-    return revokeTokensWhere(this.db, { familyId });
+    return writeTransaction(this.db, this.dialect, (tx) => revokeGrantTokens(tx, { familyId }));
   }
 
-  private async handleReuse(row: Token, client: OAuthClient, req: RequestInfo): Promise<void> {
-    const revoked = await this.revokeFamily(row.familyId);
-    await this.audit.recordNow({
-      eventType: 'REFRESH_TOKEN_REUSE',
-      severity: 'WARNING',
-      success: false,
-      actor: { userId: row.userId },
-      subject: { type: 'token', id: row.id },
-      clientId: client.clientId,
-      request: req,
-      details: { family_id: row.familyId, tokens_revoked: revoked },
+  /**
+   * The single issuing transaction every grant goes through: re-check the grant under the database's
+   * locks (grant-validity.ts), claim the source with a conditional write, insert the refresh and access
+   * rows together. What is refused is answered only after the transaction has committed, so a reuse
+   * revocation made inside it is never rolled back.
+   */
+  private async commit(grant: Grant, prepared: PreparedIssuance, source: TokenSource | null): Promise<IssuedTokens> {
+    if (!source && !grant.user && prepared.rows.length === 1) {
+      // Nothing redeemed, no user: the client is the whole grant, checked and written in one statement.
+      const row = prepared.rows[0]!;
+      const inserted = await insertIfClientValid(this.db, this.dialect, { ...row, id: row.id!, createdAt: new Date() });
+      if (!inserted) throw new InvalidGrant('the client is no longer active');
+      return prepared.response;
+    }
+    const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
+      const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: grant.client.id, userId: grant.user?.id ?? null });
+      if (refusal) return { error: new InvalidGrant(refusal) };
+      if (source && !(await source.claim(tx))) return source.lost(tx);
+      await tx.token.createMany({ data: prepared.rows });
+      return { response: prepared.response };
     });
+    return this.settle(outcome);
   }
 
-  private async createAccessToken(grant: Grant, familyId: string, parentId: string | null) {
+  /** A refresh token that is no longer active: a grace replay, a reuse (theft), or simply invalid. */
+  private async settleRetired(row: Token, presented: string, client: OAuthClient, req: RequestInfo): Promise<IssuedTokens> {
+    const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
+      const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: row.clientId, userId: row.userId });
+      if (refusal) return { error: new InvalidGrant(refusal) };
+      return this.retiredOutcome(tx, row, presented, client, req);
+    });
+    return this.settle(outcome);
+  }
+
+  private async settle(outcome: Outcome): Promise<IssuedTokens> {
+    // Reuse and grace replays are written at once: they are what an investigation looks for.
+    if (outcome.audit) await this.audit.recordNow(outcome.audit);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.response;
+  }
+
+  /** Inside the transaction, after the presented refresh token was found retired (read under the winner's commit). */
+  private async retiredOutcome(tx: Tx, row: Token, presented: string, client: OAuthClient, req: RequestInfo): Promise<Outcome> {
+    const now = new Date();
+    const current = await tx.token.findUnique({ where: { id: row.id } });
+    const successor = await tx.token.findFirst({ where: { parentId: row.id, category: 'refresh' }, orderBy: { createdAt: 'desc' } });
+    // A rotated-away token (it has a successor) coming back means two parties hold it...
+    if (!current || !successor) return { error: new InvalidGrant('refresh token is no longer valid') };
+    // ...unless it is the same client retrying within the grace window while the successor is still unused.
+    if (current.successorSealed && current.successorSealedUntil && current.successorSealedUntil > now && successor.status === 'active') {
+      const sealed = openSuccessor(current.successorSealed, presented, row.id);
+      if (sealed) {
+        const elapsed = Math.floor((now.getTime() - (current.revokedAt ?? now).getTime()) / 1000);
+        return {
+          response: { ...sealed, expires_in: Math.max(sealed.expires_in - elapsed, 1) },
+          audit: {
+            eventType: 'REFRESH_TOKEN_GRACE_REPLAY',
+            actor: { userId: row.userId },
+            subject: { type: 'token', id: row.id },
+            clientId: client.clientId,
+            request: req,
+            details: { family_id: row.familyId, successor_id: successor.id },
+          },
+        };
+      }
+    }
+    const revoked = await revokeGrantTokens(tx, { familyId: row.familyId });
+    return {
+      error: new InvalidGrant('refresh token is no longer valid'),
+      audit: {
+        eventType: 'REFRESH_TOKEN_REUSE',
+        severity: 'WARNING',
+        success: false,
+        actor: { userId: row.userId },
+        subject: { type: 'token', id: row.id },
+        clientId: client.clientId,
+        request: req,
+        details: { family_id: row.familyId, tokens_revoked: revoked },
+      },
+    };
+  }
+
+  /**
+   * Signs and lays out everything an issuance writes before its transaction opens, so the transaction
+   * holds its locks only for the checks and the inserts. Ids are made here so the lineage links
+   * (access → refresh) need no round trip.
+   */
+  private async prepare(
+    grant: Grant,
+    opts: { familyId: string; parentId: string | null; refresh: Grant | null; refreshNotAfter?: Date },
+  ): Promise<PreparedIssuance> {
+    const rows: Prisma.TokenCreateManyInput[] = [];
+    let refreshValue: string | undefined;
+    let accessParent = opts.parentId;
+    if (opts.refresh) {
+      refreshValue = randomToken(32);
+      let expiresAt = new Date(Date.now() + this.config.tokenProfiles[grant.client.tokenProfile].refresh * 1000);
+      // A rotated refresh token never outlives the one it replaces: rotation is not a way to extend a grant.
+      if (opts.refreshNotAfter && opts.refreshNotAfter < expiresAt) expiresAt = opts.refreshNotAfter;
+      const id = randomUUID();
+      rows.push(tokenRow(refreshValue, 'refresh', opts.refresh, { id, jti: randomUUID(), familyId: opts.familyId, parentId: opts.parentId, expiresAt }));
+      accessParent = id;
+    }
+    const access = await this.signAccessToken(grant);
+    const accessId = randomUUID();
+    rows.push(tokenRow(access.value, 'access', grant, { id: accessId, jti: access.jti, familyId: opts.familyId, parentId: accessParent, expiresAt: access.expiresAt }));
+    return { rows, accessId, response: await this.response(grant, access, refreshValue) };
+  }
+
+  private async signAccessToken(grant: Grant) {
     const now = new Date();
     const lifetime = this.accessLifetime(grant);
     const expiresAt = new Date(now.getTime() + lifetime * 1000);
@@ -195,40 +326,7 @@ export class TokenService {
       },
       { typ: ACCESS_TOKEN_TYP, expiresAt, issuedAt: now },
     );
-    const row = await this.recordToken(value, 'access', grant, { jti, familyId, parentId, expiresAt });
-    return { value, row, lifetime };
-  }
-
-  private async createRefreshToken(grant: Grant, familyId: string, parentId: string | null, notAfter?: Date) {
-    const value = randomToken(32);
-    let expiresAt = new Date(Date.now() + this.config.tokenProfiles[grant.client.tokenProfile].refresh * 1000);
-    // A rotated refresh token never outlives the one it replaces: rotation is not a way to extend a grant.
-    if (notAfter && notAfter < expiresAt) expiresAt = notAfter;
-    const row = await this.recordToken(value, 'refresh', grant, { jti: randomUUID(), familyId, parentId, expiresAt });
-    return { value, row };
-  }
-
-  /** Stores a token by the hash of its value, never the value. */
-  private recordToken(
-    value: string,
-    category: 'access' | 'refresh',
-    grant: Grant,
-    lineage: { jti: string; familyId: string; parentId: string | null; expiresAt: Date },
-  ): Promise<Token> {
-    return this.db.token.create({
-      data: {
-        tokenHash: sha256Hex(value),
-        category,
-        scopes: formatScope(grant.scopes),
-        audience: formatScope(grant.resources),
-        grantType: grant.grantType,
-        userId: grant.user?.id ?? null,
-        clientId: grant.client.id,
-        sourceCode: grant.sourceCode ?? null,
-        authTime: grant.authTime ?? null,
-        ...lineage,
-      },
-    });
+    return { value, jti, expiresAt, lifetime };
   }
 
   /**
@@ -243,7 +341,7 @@ export class TokenService {
     return profile === 'standard' ? base + jitterSeconds(this.config.jwt.expirationJitter) : base;
   }
 
-  private async response(grant: Grant, access: { value: string; lifetime: number; row: Token }, refreshValue?: string): Promise<IssuedTokens> {
+  private async response(grant: Grant, access: { value: string; lifetime: number }, refreshValue?: string): Promise<IssuedTokens> {
     // OIDC Core §3.1.3.3 / §12.2: an ID Token accompanies user tokens whenever `openid` was granted.
     const idToken =
       grant.user && grant.scopes.includes('openid')
@@ -263,7 +361,7 @@ export class TokenService {
       expires_in: access.lifetime,
       ...(refreshValue ? { refresh_token: refreshValue } : {}),
       ...(idToken ? { id_token: idToken } : {}),
-      scope: access.row.scopes,
+      scope: formatScope(grant.scopes),
     };
   }
 }
@@ -276,6 +374,27 @@ export class TokenService {
 export async function revokeTokensWhere(db: Pick<Db, 'token'>, where: Prisma.TokenWhereInput): Promise<number> {
   const result = await db.token.updateMany({ where: { ...where, status: { not: 'revoked' } }, data: { status: 'revoked', revokedAt: new Date() } });
   return result.count;
+}
+
+/** Stores a token by the hash of its value, never the value. */
+function tokenRow(
+  value: string,
+  category: 'access' | 'refresh',
+  grant: Grant,
+  lineage: { id: string; jti: string; familyId: string; parentId: string | null; expiresAt: Date },
+): Prisma.TokenCreateManyInput {
+  return {
+    tokenHash: sha256Hex(value),
+    category,
+    scopes: formatScope(grant.scopes),
+    audience: formatScope(grant.resources),
+    grantType: grant.grantType,
+    userId: grant.user?.id ?? null,
+    clientId: grant.client.id,
+    sourceCode: grant.sourceCode ?? null,
+    authTime: grant.authTime ?? null,
+    ...lineage,
+  };
 }
 
 function jitterSeconds(max: number): number {

@@ -348,16 +348,16 @@ function failureTests(
 describe('migrations on SQLite', () => {
   const freshFile = () => join(mkdtempSync(join(tmpdir(), 'authgate-migrate-')), 'nested', 'authgate.db');
 
-  test('a fresh database gets 0001_init once; the second run applies nothing', async () => {
+  test('a fresh database gets every migration once; the second run applies nothing', async () => {
     const file = freshFile();
-    expect(await runMigrations({ dialect: 'sqlite', file })).toEqual({ applied: ['0001_init'] });
+    expect(await runMigrations({ dialect: 'sqlite', file })).toEqual({ applied: ['0001_init', '0002_refresh_rotation_grace'] });
     expect(await runMigrations({ dialect: 'sqlite', file })).toEqual({ applied: [] });
 
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       const rows = db.prepare('SELECT name, checksum, applied_at FROM _authgate_migrations').all() as { name: string; checksum: string }[];
-      expect(rows).toHaveLength(1);
+      expect(rows).toHaveLength(2);
       expect(rows[0]).toMatchObject({ name: '0001_init', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
     } finally {
       db.close();
@@ -466,18 +466,21 @@ describePg('migrations on PostgreSQL', () => {
   }
   const urlOf = (t: MigrationTarget) => (t as { url: string }).url;
 
-  test('a fresh database gets 0001_init once; the second run applies nothing', async () => {
+  test('a fresh database gets every migration once; the second run applies nothing', async () => {
     const t = await fresh();
-    expect(await runMigrations(t)).toEqual({ applied: ['0001_init'] });
+    expect(await runMigrations(t)).toEqual({ applied: ['0001_init', '0002_refresh_rotation_grace'] });
     expect(await runMigrations(t)).toEqual({ applied: [] });
-    const rows = await withClient(urlOf(t), async (c) => (await c.query('SELECT name, checksum FROM _authgate_migrations')).rows);
-    expect(rows).toEqual([{ name: '0001_init', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    const rows = await withClient(urlOf(t), async (c) => (await c.query('SELECT name, checksum FROM _authgate_migrations ORDER BY name')).rows);
+    expect(rows).toEqual([
+      { name: '0001_init', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      { name: '0002_refresh_rotation_grace', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
   });
 
   test('instances starting together apply each migration exactly once', async () => {
     const t = await fresh();
     const results = await Promise.all([runMigrations(t), runMigrations(t), runMigrations(t)]);
-    expect(results.flatMap((r) => r.applied)).toEqual(['0001_init']);
+    expect(results.flatMap((r) => r.applied).sort()).toEqual(['0001_init', '0002_refresh_rotation_grace']);
   });
 
   test('the schema built by the migrations matches prisma/models.prisma', async () => {

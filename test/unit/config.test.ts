@@ -17,7 +17,7 @@ describe('configuration', () => {
     expect(config.baseUrl).toBe('http://localhost:8080');
     expect(config.jwt.alg).toBe('HS256');
     expect(config.jwt.expiration).toBe(10 * 3600);
-    expect(config.refreshTokens).toEqual({ enabled: true, rotation: false, expiration: 720 * 3600 });
+    expect(config.refreshTokens).toEqual({ enabled: true, rotation: false, expiration: 720 * 3600, rotationGrace: 5 });
     expect(config.deviceCode).toEqual({ expiration: 1800, interval: 5 });
   });
 
@@ -70,6 +70,15 @@ describe('configuration', () => {
     expect(parseDurationSeconds('720h')).toBe(2_592_000);
     expect(parseDurationSeconds('90')).toBe(90);
     expect(parseDurationSeconds('1d')).toBeNull();
+  });
+
+  test('REFRESH_TOKEN_ROTATION_GRACE: a duration, 0 = strict, at most 5 minutes', () => {
+    const grace = (value: string) => loadConfig({ DATA_DIR: dataDir(), REFRESH_TOKEN_ROTATION_GRACE: value }).refreshTokens.rotationGrace;
+    expect(grace('0')).toBe(0);
+    expect(grace('1s')).toBe(1);
+    expect(grace('2m')).toBe(120);
+    expect(() => grace('10m')).toThrow('REFRESH_TOKEN_ROTATION_GRACE must be at most 300 seconds');
+    expect(() => grace('soon')).toThrow(ConfigError);
   });
 });
 

@@ -1,0 +1,90 @@
+// Prisma's better-sqlite3 adapter has ONE connection. Its interactive transactions take a mutex, but
+// queries outside a transaction do not: while a transaction is open (between its awaits), any other
+// request's query runs on the same connection, inside that transaction. It then reads uncommitted rows,
+// and its writes are rolled back with that transaction if it fails. This wrapper makes every query
+// outside a transaction wait for the open transaction to end, as on a database with real connections.
+// (As on PostgreSQL, code inside a transaction must use the transaction client, never the outer one.)
+import type { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+
+type Factory = PrismaBetterSqlite3;
+type Adapter = Awaited<ReturnType<Factory['connect']>>;
+type Transaction = Awaited<ReturnType<Adapter['startTransaction']>>;
+
+/** One holder at a time: a transaction from BEGIN to COMMIT/ROLLBACK, or one statement. */
+class Turn {
+  private tail: Promise<void> = Promise.resolve();
+  take(): Promise<() => void> {
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const before = this.tail;
+    this.tail = before.then(() => mine);
+    return before.then(() => release);
+  }
+}
+
+export function serializeSqliteAdapter(factory: Factory): Factory {
+  return new Proxy(factory, {
+    get(target, prop, receiver) {
+      if (prop === 'connect' || prop === 'connectToShadowDb') {
+        return async () => serialize(await target[prop]());
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function serialize(adapter: Adapter): Adapter {
+  const turn = new Turn();
+  const alone =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const release = await turn.take();
+      try {
+        return await fn(...args);
+      } finally {
+        release();
+      }
+    };
+  const wrapped = {
+    queryRaw: alone(adapter.queryRaw.bind(adapter)),
+    executeRaw: alone(adapter.executeRaw.bind(adapter)),
+    executeScript: alone(adapter.executeScript.bind(adapter)),
+    async startTransaction(...args: Parameters<Adapter['startTransaction']>): Promise<Transaction> {
+      const release = await turn.take();
+      let tx: Transaction;
+      try {
+        tx = await adapter.startTransaction(...args);
+      } catch (err) {
+        release();
+        throw err;
+      }
+      let released = false;
+      const end = (fn: () => Promise<void>) => async () => {
+        try {
+          await fn();
+        } finally {
+          if (!released) {
+            released = true;
+            release();
+          }
+        }
+      };
+      return new Proxy(tx, {
+        get(target, prop, receiver) {
+          if (prop === 'commit') return end(() => target.commit());
+          if (prop === 'rollback') return end(() => target.rollback());
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    },
+  };
+  return new Proxy(adapter, {
+    get(target, prop, receiver) {
+      if (Object.prototype.hasOwnProperty.call(wrapped, prop)) return wrapped[prop as keyof typeof wrapped];
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,59 @@
+// The one rule for "this grant may still mint tokens", checked inside every issuing transaction
+// (authorization_code, device_code, refresh_token, client_credentials) before anything is written.
+//
+// Why it cannot be outrun: every revocation first UPDATEs the parent row it withdraws (the client for
+// "revoke all", the user when disabling, the user_authorization for a consent) and only then revokes
+// tokens and codes. Issuance reads those same rows with FOR SHARE on PostgreSQL (shared locks, so
+// issuers never wait for each other, only for a revoker). Either the issuer holds the lock first, and
+// the revoker's later statements (READ COMMITTED: each statement sees what committed before it
+// started) find the issued rows; or the revoker does, and the issuer, once it gets the lock, reads the
+// revoked state (and its source code or token is already revoked). On SQLite the transaction holds
+// the single write lock before this runs (db/transactions.ts), so the two simply run one after the other.
+import type { Db, Prisma } from '../db/client.js';
+import { forShare, pgCast, sqlBool, type Dialect, type Tx } from '../db/transactions.js';
+
+export interface GrantParents {
+  /** OAuthClient row id. */
+  clientId: string;
+  /** User row id; null for client_credentials. */
+  userId: string | null;
+}
+
+/** Null when the grant is still valid; otherwise why not (safe to send as an error description). */
+export async function lockAndCheckGrant(tx: Tx, dialect: Dialect, parents: GrantParents): Promise<string | null> {
+  const lock = forShare(dialect);
+  // Locks are taken in one order everywhere (client, user, authorization) so issuers and revokers cannot deadlock.
+  const clients = await tx.$queryRaw<{ active: unknown; approvalStatus: string }[]>`
+    SELECT "active", "approvalStatus" FROM "oauth_clients" WHERE "id" = ${parents.clientId}${lock}`;
+  const client = clients[0];
+  if (!client || !sqlBool(client.active) || client.approvalStatus !== 'approved') return 'the client is no longer active';
+  if (parents.userId === null) return null;
+
+  const users = await tx.$queryRaw<{ active: unknown }[]>`SELECT "active" FROM "users" WHERE "id" = ${parents.userId}${lock}`;
+  if (!users[0] || !sqlBool(users[0].active)) return 'the user is disabled';
+
+  // Tokens issued before device approvals recorded consents have no authorization row: absence is not a
+  // refusal, a withdrawn one is (the user must consent again, which clears revokedAt).
+  const authorizations = await tx.$queryRaw<{ revoked: unknown }[]>`
+    SELECT CASE WHEN "revokedAt" IS NULL THEN 0 ELSE 1 END AS "revoked" FROM "user_authorizations"
+    WHERE "userId" = ${parents.userId} AND "clientId" = ${parents.clientId}${lock}`;
+  if (authorizations[0] && sqlBool(authorizations[0].revoked)) return 'the user has withdrawn this authorization';
+  return null;
+}
+
+/**
+ * The same rule for an issuance with nothing to redeem and no user (client_credentials, a hot path):
+ * the access row is inserted in ONE statement, only if the client is still active and approved, read
+ * with FOR SHARE on PostgreSQL (a single statement is atomic on SQLite). No interactive transaction,
+ * no exclusive lock: concurrent issuers for one client never wait for each other. False when refused.
+ */
+export async function insertIfClientValid(db: Db, dialect: Dialect, row: Prisma.TokenCreateManyInput & { id: string; createdAt: Date }): Promise<boolean> {
+  if (row.userId || row.parentId || row.sourceCode || row.authTime) throw new Error('insertIfClientValid is for client-only tokens');
+  const ts = pgCast(dialect, 'timestamp(3)');
+  const inserted = await db.$executeRaw`
+    INSERT INTO "tokens" ("id", "tokenHash", "jti", "category", "scopes", "audience", "grantType", "clientId", "familyId", "expiresAt", "createdAt")
+    SELECT ${row.id}, ${row.tokenHash}, ${row.jti}, 'access', ${row.scopes}, ${row.audience}, ${row.grantType}, "id", ${row.familyId},
+           ${row.expiresAt}${ts}, ${row.createdAt}${ts}
+    FROM "oauth_clients" WHERE "id" = ${row.clientId} AND "active" = TRUE AND "approvalStatus" = 'approved'${forShare(dialect)}`;
+  return inserted === 1;
+}
