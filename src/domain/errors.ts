@@ -132,3 +132,30 @@ export class Conflict extends Error {
 export class BadInput extends Error {
   override name = 'BadInput';
 }
+
+/** Every failed sign-in looks the same, whatever the cause, so usernames cannot be probed. */
+export class InvalidCredentials extends Error {
+  override name = 'InvalidCredentials';
+  constructor() {
+    super('Invalid username or password.');
+  }
+}
+
+/** Too many failed attempts for this account or address: no attempt is evaluated before `retryAfter` seconds. */
+export class TooManyAttempts extends Error {
+  override name = 'TooManyAttempts';
+  constructor(readonly retryAfter: number) {
+    super(`too many failed attempts; retry after ${retryAfter} seconds`);
+  }
+}
+
+/** Something the action depends on is down and policy says refuse rather than go ahead unguarded. */
+export class TemporarilyUnavailable extends Error {
+  override name = 'TemporarilyUnavailable';
+  constructor(
+    message: string,
+    readonly retryAfter: number,
+  ) {
+    super(message);
+  }
+}

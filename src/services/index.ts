@@ -2,7 +2,9 @@
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { JwtSigner } from '../keys/jwt.js';
+import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
 import type { Logger } from '../ops/logger.js';
+import { AttemptPolicy } from './attempt-policy.js';
 import { AuditLog } from './audit.js';
 import { AuthorizationCodeService } from './authorization-codes.js';
 import { ConsentService } from './consents.js';
@@ -14,7 +16,9 @@ import { DeviceCodeService } from './device-codes.js';
 import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
+import { SignInService } from './sign-in.js';
 import { TokenService } from './tokens.js';
+import { UserCodeEntryService } from './user-code-entry.js';
 import { UserService } from './users.js';
 
 export interface Services {
@@ -30,10 +34,12 @@ export interface Services {
   sessions: SessionService;
   revocation: RevocationService;
   introspection: IntrospectionService;
+  signIn: SignInService;
+  userCodeEntry: UserCodeEntryService;
 }
 
-export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger }): Services {
-  const { db, config, signer, logger } = deps;
+export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore }): Services {
+  const { db, config, signer, logger, limits } = deps;
   const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect });
   const users = new UserService(db, audit);
   const clients = new ClientService(db, audit);
@@ -46,5 +52,7 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const clientCredentials = new ClientCredentialsService(clients, tokens);
   const revocation = new RevocationService(db, audit);
   const introspection = new IntrospectionService(db, tokens, config, audit);
-  return { audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, consents, clientCredentials, sessions, revocation, introspection };
+  const signIn = new SignInService(users, audit, new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT'));
+  const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
+  return { signIn, userCodeEntry, audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, consents, clientCredentials, sessions, revocation, introspection };
 }
