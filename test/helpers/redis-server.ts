@@ -1,7 +1,6 @@
 // A Redis server of the test's own, on a free port, that the test can stop (kill) and start again on
 // the same port, to see what the server does while its Redis is gone.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './server.js';
 
 export interface OwnRedis {
@@ -19,18 +18,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     port,
     async start() {
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
-      await waitUntil(async () => {
-        const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-        probe.on('error', () => {});
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } catch {
-          return false;
-        } finally {
-          probe.disconnect();
-        }
-      }, 5000);
+      await waitUntil(
+        () => new Promise<boolean>((resolve) => execFile('redis-cli', ['-p', String(port), 'ping'], (err, out) => resolve(!err && out.trim() === 'PONG'))),
+        5000,
+      );
     },
     async stop() {
       const running = child;
