@@ -16,6 +16,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
   let started = false;
   let lastError: Error | undefined;
   let down = false;
+  let closing = false;
   const where = redactedUrl(url);
   const errors = throttledLog(logger, 'error', ERROR_LOG_INTERVAL_MS);
   const redis = new Redis(url, {
@@ -34,7 +35,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
     if (started) errors.log('Redis connection error; limits follow RATE_LIMIT_FAIL_CLOSED until it returns', { redis: where, error: err.message });
   });
   redis.on('close', () => {
-    if (!started || down) return;
+    if (!started || down || closing) return;
     down = true;
     redisUp.set(0);
     logger.error('Redis is down; reconnecting', { redis: where, error: lastError?.message });
@@ -61,11 +62,18 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
   }
   started = true;
   redisUp.set(1);
+  // Our own shutdown closes the connection too: that is not an outage.
+  closingHooks.set(redis, () => {
+    closing = true;
+  });
   return redis;
 }
 
+const closingHooks = new WeakMap<Redis, () => void>();
+
 /** Closes at once when Redis is down: QUIT would wait in the offline queue for a server that is gone. */
 export async function closeRedis(redis: Redis): Promise<void> {
+  closingHooks.get(redis)?.();
   if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
   else redis.disconnect();
 }

@@ -4,6 +4,7 @@
 // is back.
 import { randomUUID } from 'node:crypto';
 import { rateLimitBackendErrors, redisUp } from '../../src/ops/metrics.js';
+import { closeRedis, connectRedis } from '../../src/ops/redis.js';
 import { hashPassword } from '../../src/services/users.js';
 import { ScriptedBrowser, findForm } from '../helpers/browser.js';
 import { captureLog, type CapturedLog } from '../helpers/log-capture.js';
@@ -158,5 +159,20 @@ describe('Redis goes away while the server runs: RATE_LIMIT_FAIL_CLOSED=true', (
     await restartRedis(s);
     expect((await login(s, PASSWORD)).status).toBe(302);
     expect((await postForm(`${s.server.url}/oauth/device/code`, { client_id: s.server.cliClientId, scope: 'read' })).status).toBe(200);
+  });
+});
+
+describe('a normal shutdown', () => {
+  test('closing the connection ourselves is not reported as an outage', async () => {
+    const redis = await startOwnRedis();
+    const log = captureLog('debug');
+    try {
+      const client = await connectRedis(redis.url, log.logger);
+      await closeRedis(client);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(log.lines().map((l) => l.msg)).toEqual([]);
+    } finally {
+      await redis.stop();
+    }
   });
 });
