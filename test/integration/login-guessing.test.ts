@@ -1,11 +1,12 @@
 // Password guessing against one account from many addresses at once (issue 6): the limit is counted
 // before the password is checked, so of 20 racing wrong passwords at most 5 are evaluated (5
 // AUTHENTICATION_FAILURE rows), the rest get the lockout page, and the lockout is audited once.
+// Device user_codes typed by a signed-in user follow the same policy.
 // With TEST_REDIS_URL set the counters live in Redis (startTestServer passes REDIS_URL).
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '../../src/services/users.js';
-import { findForm } from '../helpers/browser.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ScriptedBrowser, findForm } from '../helpers/browser.js';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
 
 const ROUNDS = 5;
 const RACERS = 20;
@@ -96,5 +97,28 @@ describe('password guessing is limited per account, counted before the check', (
     // The count started again: another full set of failures is evaluated before the lockout.
     for (let i = 0; i < MAX_FAILURES; i++) expect((await postLogin(server, await loginForm(server), username, 'wrong', address)).status).toBe(401);
     expect((await postLogin(server, await loginForm(server), username, 'wrong', address)).status).toBe(429);
+  });
+});
+
+describe('user_code guessing follows the same policy', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ TRUST_PROXY: 'true' });
+  });
+  afterAll(() => server.close());
+
+  test(`${RACERS} concurrent wrong codes from one signed-in user: ${MAX_FAILURES} looked up, the rest locked out, one audited lockout`, async () => {
+    const browser = new ScriptedBrowser(server.url);
+    expect((await browser.login('admin', ADMIN_PASSWORD)).status).toBe(302);
+    const form = await browser.get('/device');
+    const results = await Promise.all(Array.from({ length: RACERS }, () => browser.submit(form, '/device/verify', { user_code: 'BCDF-GHJK' })));
+    expect(results.filter((r) => r.status === 400)).toHaveLength(MAX_FAILURES);
+    const locked = results.filter((r) => r.status === 429);
+    expect(locked).toHaveLength(RACERS - MAX_FAILURES);
+    expect(locked[0]!.html).toMatch(/Too many wrong codes\. Try again in \d+ (seconds|minutes)\./);
+    await server.authgate.services.audit.flush();
+    const lockouts = await server.authgate.db.auditEvent.findMany({ where: { eventType: 'USER_CODE_LOCKED_OUT', actorUsername: 'admin' } });
+    expect(lockouts).toHaveLength(1);
+    expect(JSON.parse(lockouts[0]!.details)).toMatchObject({ subject_kind: 'account' });
   });
 });
