@@ -9,13 +9,14 @@ import { createPrismaClient, type Db } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { readBody } from './http/body.js';
 import { cors } from './http/cors.js';
+import { requestLog, requestLogger } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
-import { createAttemptLimiters } from './ops/attempt-limiter.js';
+import { LimitStore } from './ops/attempt-limiter.js';
 import { healthEndpoint } from './ops/health.js';
 import { scheduleHousekeeping } from './ops/housekeeping.js';
-import { connectRedis } from './ops/redis.js';
+import { closeRedis, connectRedis } from './ops/redis.js';
 import type { Logger } from './ops/logger.js';
 import { errorFields } from './ops/logger.js';
 import { oauthRouter } from './oauth/router.js';
@@ -48,20 +49,21 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   );
   if (migration.applied.length > 0) logger.info('database migrated', { applied: migration.applied });
   // Before the database client: a Redis that cannot be reached stops startup with nothing left open.
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const db = createPrismaClient(config.database);
   const signer = await loadSigner(config, db);
-  const services = createServices({ db, config, signer, logger });
+  const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger });
+  const services = createServices({ db, config, signer, logger, limits });
   const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger });
 
   const app = new Koa({ proxy: config.trustProxy });
   app.silent = true; // errors are rendered and logged by each face's error middleware
   const render = createRenderer(createTemplates(), { name: 'AuthGate' });
-  const protocol = oauthRouter({ config, services, signer, redis });
-  const limiters = createAttemptLimiters(redis, `${config.redisKeyPrefix}attempts:`);
-  const pages = webRouter({ services, render, config, limiters });
+  const protocol = oauthRouter({ config, services, signer, limits });
+  const pages = webRouter({ services, render, config });
   const body = readBody({ limitBytes: config.bodyLimitBytes });
 
+  app.use(requestLog(logger));
   app.use(lastResort(logger));
   app.use(securityHeaders({ hsts: config.secureCookies }));
   const health = healthEndpoint(db);
@@ -107,7 +109,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       }
       await services.audit.close();
       await db.$disconnect();
-      await redis?.quit();
+      if (redis) await closeRedis(redis);
     },
   };
 }
@@ -122,10 +124,10 @@ function lastResort(logger: Logger) {
     try {
       await next();
     } catch (err) {
-      logger.error('unhandled error', { path: ctx.path, ...errorFields(err) });
+      requestLogger(ctx, logger).error('unhandled error', { path: ctx.path, ...errorFields(err) });
       ctx.status = 500;
       ctx.type = 'text/plain';
-      ctx.body = 'Internal Server Error';
+      ctx.body = `Internal Server Error (request id ${ctx.state.requestId})`;
     }
   };
 }

@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const authgate = await createAuthGate(config, logger).catch((err: unknown) => {
     if (err instanceof ConfigError) {
-      process.stderr.write(`configuration error: ${err.message}\n`);
+      // Found while starting (an unreachable or too old Redis, ...): a log line collectors pick up.
+      logger.error(`configuration error: ${err.message}`);
       process.exit(2);
     }
     throw err;

@@ -41,8 +41,11 @@ export interface Config {
   authorizationCode: { expiration: number; pkceRequired: boolean };
   consentRemember: boolean;
   dynamicRegistration: { enabled: boolean; token?: string };
-  /** Requests per address: device authorizations per minute, open registrations per hour; 0 = off. */
-  rateLimits: { deviceCodePerMinute: number; registrationPerHour: number };
+  /**
+   * Requests per address: device authorizations per minute, open registrations per hour; 0 = off.
+   * failClosed: when the limit store (Redis) is down, refuse guarded actions (503) instead of letting them through.
+   */
+  rateLimits: { deviceCodePerMinute: number; registrationPerHour: number; failClosed: boolean };
   /** Shared state for several instances (attempt limits); unset = in memory. */
   redisUrl?: string;
   /** Namespace for this deployment's keys, so several deployments can share one Redis. */
@@ -120,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimits: {
       deviceCodePerMinute: readInt(env, 'RATE_LIMIT_DEVICE_CODE', 30, { min: 0, max: 100_000 }),
       registrationPerHour: readInt(env, 'RATE_LIMIT_REGISTRATION', 20, { min: 0, max: 100_000 }),
+      failClosed: readBool(env, 'RATE_LIMIT_FAIL_CLOSED', false),
     },
     redisUrl: readRedisUrl(env),
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'authgate:',

@@ -143,12 +143,33 @@ export class BadInput extends Error {
   override name = 'BadInput';
 }
 
+/** Every failed sign-in looks the same, whatever the cause, so usernames cannot be probed. */
+export class InvalidCredentials extends Error {
+  override name = 'InvalidCredentials';
+  constructor() {
+    super('Invalid username or password.');
+  }
+}
+
+/** Too many failed attempts for this account or address: no attempt is evaluated before `retryAfter` seconds. */
+export class TooManyAttempts extends Error {
+  override name = 'TooManyAttempts';
+  constructor(readonly retryAfter: number) {
+    super(`too many failed attempts; retry after ${retryAfter} seconds`);
+  }
+}
+
 /**
- * The database stayed busy (lock waits, deadlocks) through every retry. Nothing was written; the client
- * may simply try again. 503 rather than 500: it is load, not a bug (RFC 6749 §4.1.2.1 names the code).
+ * Something the action depends on is unavailable right now (the database stayed locked through every
+ * retry, or Redis is down and policy says refuse rather than go ahead unguarded). Nothing was written;
+ * the client may simply try again after `retryAfter` seconds. 503 rather than 500: it is load or an
+ * outage, not a bug (RFC 6749 §4.1.2.1 names the code).
  */
 export class TemporarilyUnavailable extends OAuthError {
-  constructor(description = 'the server is busy; retry the request') {
+  constructor(
+    description = 'the server is busy; retry the request',
+    readonly retryAfter = 1,
+  ) {
     super('temporarily_unavailable', description, 503);
   }
 }

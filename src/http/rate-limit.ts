@@ -1,27 +1,24 @@
 // Request rate limits per client address for unauthenticated endpoints that create rows (device
-// authorization requests, open client registration), with koa-ratelimit: in memory for one instance,
-// in Redis when REDIS_URL is set so the limit holds across instances. A limited request gets 429 with
-// Retry-After and an RFC 6749-style error body.
+// authorization requests, open client registration), on the same counters as the guessing limits
+// (rate-limiter-flexible: in memory for one instance, in Redis when REDIS_URL is set so the limit
+// holds across instances). A limited request gets 429 with Retry-After and an RFC 6749-style error
+// body. When the store is down, the limiter's fail-open/closed policy applies: a refusal is thrown as
+// TemporarilyUnavailable and rendered by the face's error middleware (503), never a 500.
 import type { Context, Middleware, Next } from 'koa';
-import ratelimit from 'koa-ratelimit';
-import type { Redis } from 'ioredis';
+import type { WindowLimiter } from '../ops/attempt-limiter.js';
 
-export function rateLimit(opts: { name: string; max: number; durationMs: number; redis?: Redis; keyPrefix: string }): Middleware {
-  if (opts.max === 0) return (_ctx: Context, next: Next) => next();
-  const common = {
-    duration: opts.durationMs,
-    max: opts.max,
-    id: (ctx: Context) => `${opts.keyPrefix}ratelimit:${opts.name}:${ctx.ip}`,
-    errorMessage: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'too many requests from this address; retry later' }),
-  };
-  const limiter = opts.redis
-    ? ratelimit({ ...common, driver: 'redis', db: opts.redis })
-    : ratelimit({ ...common, driver: 'memory', db: new Map() });
+/** `limiter` undefined = no limit (configured as 0, or trusted callers). */
+export function rateLimit(limiter: WindowLimiter | undefined): Middleware {
+  if (!limiter) return (_ctx: Context, next: Next) => next();
   return async function rateLimitMiddleware(ctx: Context, next: Next): Promise<void> {
-    await limiter(ctx, next);
-    if (ctx.status === 429 && ctx.state.rateLimit) {
-      ctx.type = 'application/json';
+    const counted = await limiter.consume(ctx.ip);
+    if (!counted.allowed) {
+      ctx.status = 429;
+      ctx.set('Retry-After', String(counted.retryAfter));
       ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'too many requests from this address; retry later' };
+      return;
     }
+    await next();
   };
 }

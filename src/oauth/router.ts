@@ -1,8 +1,8 @@
 // The protocol face's routes: RFC-shaped JSON in and out (errors rendered by respond.ts' oauthErrors).
 import Router from '@koa/router';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import { rateLimit } from '../http/rate-limit.js';
+import type { LimitStore } from '../ops/attempt-limiter.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import type { Services } from '../services/index.js';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js';
@@ -16,9 +16,10 @@ import { tokenInfoEndpoint } from './endpoints/tokeninfo.js';
 import { userInfoEndpoint } from './endpoints/userinfo.js';
 import { grants } from './grants/index.js';
 
-export function oauthRouter(deps: { config: Config; services: Services; signer: JwtSigner; redis?: Redis }): Router {
-  const { config, services, signer, redis } = deps;
-  const limit = (name: string, max: number, durationMs: number) => rateLimit({ name, max, durationMs, redis, keyPrefix: config.redisKeyPrefix });
+export function oauthRouter(deps: { config: Config; services: Services; signer: JwtSigner; limits: LimitStore }): Router {
+  const { config, services, signer, limits } = deps;
+  const limit = (name: string, max: number, durationMs: number) =>
+    rateLimit(max === 0 ? undefined : limits.limiter(`ratelimit:${name}`, { points: max, windowSeconds: durationMs / 1000 }));
   const router = new Router();
   const metadata = serverMetadata(config, grants);
   router.get('/.well-known/openid-configuration', discoveryEndpoint(metadata));

@@ -1,113 +1,116 @@
-// Slows repeated failures (password guessing, user_code guessing) per key, e.g. "login:ip:user".
-// Written here rather than with koa-ratelimit because that counts every request, and what must be
-// slowed is failed attempts only: a user who types the right code first time is never held up.
-// In memory for one instance; with REDIS_URL the counters live in Redis, so several instances share
-// them and guessing cannot be spread across instances.
+// Counters in fixed windows, with rate-limiter-flexible: in memory for one instance, in Redis when
+// REDIS_URL is set, so several instances share them and guessing cannot be spread across instances.
+// Every check counts first and atomically (one INCR in a Lua script on Redis), so racing requests
+// cannot all slip under the limit before any of them is counted.
+//
+// When the store cannot be reached, RATE_LIMIT_FAIL_CLOSED decides: open (default) lets the action
+// through, closed refuses it with TemporarilyUnavailable. Either way the failure is logged (throttled)
+// and counted in `rate_limit_backend_errors_total`, and the limits resume by themselves when the store
+// answers again.
 import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { TemporarilyUnavailable } from '../domain/errors.js';
+import { throttledLog } from './log-throttle.js';
+import type { Logger } from './logger.js';
+import { rateLimitBackendErrors } from './metrics.js';
 
-export interface AttemptLimiter {
-  /** Seconds until the key may try again, or 0 when it may try now. */
-  retryAfter(key: string): Promise<number>;
-  recordFailure(key: string): Promise<void>;
-  reset(key: string): Promise<void>;
+export interface WindowLimits {
+  /** Attempts allowed per key in one window. */
+  points: number;
+  windowSeconds: number;
 }
 
-export interface AttemptLimits {
-  maxFailures: number;
-  windowMs: number;
-}
+export type Consumed =
+  | { allowed: true }
+  | {
+      allowed: false;
+      /** Seconds until the window ends. */
+      retryAfter: number;
+      /** True for exactly one refusal per key and window (the one that crossed the limit). */
+      firstRefusal: boolean;
+    };
 
-export class MemoryAttemptLimiter implements AttemptLimiter {
-  private readonly failures = new Map<string, { count: number; resetAt: number }>();
+const BACKEND_ERROR_LOG_INTERVAL_MS = 30_000;
+const RETRY_AFTER_WHEN_UNAVAILABLE = 30;
 
-  constructor(private readonly limits: AttemptLimits) {}
+/** Where the counters live and what happens when that place cannot be reached. */
+export class LimitStore {
+  private readonly errors;
 
-  async retryAfter(key: string, now = Date.now()): Promise<number> {
-    const entry = this.failures.get(key);
-    if (!entry || entry.resetAt <= now) return 0;
-    return entry.count >= this.limits.maxFailures ? Math.ceil((entry.resetAt - now) / 1000) : 0;
-  }
-
-  async recordFailure(key: string, now = Date.now()): Promise<void> {
-    const entry = this.failures.get(key);
-    if (!entry || entry.resetAt <= now) this.failures.set(key, { count: 1, resetAt: now + this.limits.windowMs });
-    else entry.count++;
-    if (this.failures.size > 100_000) this.sweep(now);
-  }
-
-  async reset(key: string): Promise<void> {
-    this.failures.delete(key);
-  }
-
-  private sweep(now: number): void {
-    for (const [key, entry] of this.failures) if (entry.resetAt <= now) this.failures.delete(key);
-  }
-}
-
-/** The same rules on Redis: a counter per key whose window starts with its first failure. */
-export class RedisAttemptLimiter implements AttemptLimiter {
   constructor(
-    private readonly redis: Redis,
-    private readonly limits: AttemptLimits,
-    keyPrefix: string,
+    private readonly opts: { redis?: Redis; keyPrefix: string; failClosed: boolean; logger: Logger },
   ) {
-    this.prefix = keyPrefix;
+    this.errors = throttledLog(opts.logger, 'warn', BACKEND_ERROR_LOG_INTERVAL_MS);
   }
 
-  private readonly prefix: string;
-
-  async retryAfter(key: string): Promise<number> {
-    const [[, count], [, ttl]] = (await this.redis.multi().get(this.prefix + key).pttl(this.prefix + key).exec()) as [
-      [unknown, string | null],
-      [unknown, number],
-    ];
-    if (count === null || Number(count) < this.limits.maxFailures || ttl <= 0) return 0;
-    return Math.ceil(ttl / 1000);
+  limiter(name: string, limits: WindowLimits): WindowLimiter {
+    const common = { points: limits.points, duration: limits.windowSeconds, keyPrefix: `${this.opts.keyPrefix}limits:${name}` };
+    const backend = this.opts.redis
+      ? // Not ready = fail at once instead of queueing behind a reconnect while a person waits.
+        new RateLimiterRedis({ ...common, storeClient: this.opts.redis, rejectIfRedisNotReady: true })
+      : new RateLimiterMemory(common);
+    return new WindowLimiter(this, name, limits, backend);
   }
 
-  async recordFailure(key: string): Promise<void> {
-    // PEXPIRE NX: only the first failure starts the window, later ones do not extend it.
-    await this.redis.multi().incr(this.prefix + key).pexpire(this.prefix + key, this.limits.windowMs, 'NX').exec();
+  /** A check that could not reach the store: refused when failing closed, else let through. */
+  unreachable(limiter: string, action: string, err: unknown): void {
+    const policy = this.opts.failClosed ? 'closed' : 'open';
+    rateLimitBackendErrors.inc({ limiter, policy });
+    this.errors.log('limit store unreachable', { limiter, action, policy, error: err instanceof Error ? err.message : String(err) });
+    if (this.opts.failClosed && action === 'consume') {
+      throw new TemporarilyUnavailable('This action is temporarily unavailable. Please try again in a minute.', RETRY_AFTER_WHEN_UNAVAILABLE);
+    }
+  }
+}
+
+/** One named counter (e.g. "login:account"), keyed by whatever the caller counts per. */
+export class WindowLimiter {
+  constructor(
+    private readonly store: LimitStore,
+    readonly name: string,
+    readonly limits: WindowLimits,
+    private readonly backend: RateLimiterAbstract,
+  ) {}
+
+  /** Counts one attempt and says whether it is within the limit. */
+  async consume(key: string): Promise<Consumed> {
+    try {
+      await this.backend.consume(key);
+      return { allowed: true };
+    } catch (res) {
+      if (!(res instanceof RateLimiterRes)) {
+        this.store.unreachable(this.name, 'consume', res);
+        return { allowed: true };
+      }
+      return { allowed: false, retryAfter: Math.max(1, Math.ceil(res.msBeforeNext / 1000)), firstRefusal: res.consumedPoints === this.limits.points + 1 };
+    }
   }
 
+  /** Gives back one counted attempt (it did not happen, or must not count). */
+  async refund(key: string): Promise<void> {
+    await this.backend.reward(key, 1).catch((err: unknown) => this.store.unreachable(this.name, 'refund', err));
+  }
+
+  /** Forgets the key's count. */
   async reset(key: string): Promise<void> {
-    await this.redis.del(this.prefix + key);
+    await this.backend.delete(key).catch((err: unknown) => this.store.unreachable(this.name, 'reset', err));
   }
 }
 
 /**
- * The two limits every guessing target gets: a tight one per subject (an account at an address, a
- * signed-in user) and a looser one per address, so spraying many accounts from one address is slowed
- * too, while many people behind one NAT are not locked out by one person's typos.
+ * The two limits every guessing target gets: a tight one per subject (an account, whatever address
+ * the guesses come from, so a distributed guesser is slowed too) and a looser one per address, so
+ * spraying many accounts from one address is slowed, while many people behind one NAT are not locked
+ * out by one person's typos.
  */
 export interface AttemptLimiters {
-  perSubject: AttemptLimiter;
-  perAddress: AttemptLimiter;
+  perSubject: WindowLimiter;
+  perAddress: WindowLimiter;
 }
 
-export const SUBJECT_LIMITS: AttemptLimits = { maxFailures: 5, windowMs: 5 * 60_000 };
-export const ADDRESS_LIMITS: AttemptLimits = { maxFailures: 50, windowMs: 15 * 60_000 };
+export const SUBJECT_LIMITS: WindowLimits = { points: 5, windowSeconds: 5 * 60 };
+export const ADDRESS_LIMITS: WindowLimits = { points: 50, windowSeconds: 15 * 60 };
 
-export function createAttemptLimiters(redis: Redis | undefined, keyPrefix: string): AttemptLimiters {
-  const make = (limits: AttemptLimits, name: string) =>
-    redis ? new RedisAttemptLimiter(redis, limits, `${keyPrefix}${name}:`) : new MemoryAttemptLimiter(limits);
-  return { perSubject: make(SUBJECT_LIMITS, 'subject'), perAddress: make(ADDRESS_LIMITS, 'address') };
-}
-
-/** One attempt checked against both limits. */
-export function attemptGuard(limiters: AttemptLimiters, keys: { subject: string; address: string }) {
-  return {
-    /** Seconds to wait before trying, the longer of the two; 0 when the attempt may go ahead. */
-    async wait(): Promise<number> {
-      const [a, b] = await Promise.all([limiters.perSubject.retryAfter(keys.subject), limiters.perAddress.retryAfter(keys.address)]);
-      return Math.max(a, b);
-    },
-    async failed(): Promise<void> {
-      await Promise.all([limiters.perSubject.recordFailure(keys.subject), limiters.perAddress.recordFailure(keys.address)]);
-    },
-    /** A success clears the subject's count only: one good account must not reset an address's count. */
-    async succeeded(): Promise<void> {
-      await limiters.perSubject.reset(keys.subject);
-    },
-  };
+export function attemptLimiters(store: LimitStore, target: string, limits = { perSubject: SUBJECT_LIMITS, perAddress: ADDRESS_LIMITS }): AttemptLimiters {
+  return { perSubject: store.limiter(`${target}:subject`, limits.perSubject), perAddress: store.limiter(`${target}:address`, limits.perAddress) };
 }

@@ -1,23 +1,73 @@
-// A tiny JSON-lines logger. Written here rather than pulled in because the server needs only
-// leveled, structured lines on stdout/stderr; log collectors parse JSON lines as they are.
-// Never pass token values, secrets or passwords in `fields`.
+// Structured JSON-lines logging with pino, behind the small `Logger` interface the rest of the code
+// uses (`info(msg, fields)`), so callers never depend on pino's argument order.
+// Credentials are removed by path (see REDACTED_KEYS) as a safety net; still, never pass token values,
+// secrets or passwords in `fields` on purpose.
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger whose every line carries `bindings` (e.g. the request id). */
+  child(bindings: Record<string, unknown>): Logger;
 }
 
-export function createLogger(level: LogLevel): Logger {
-  const write = (at: Exclude<LogLevel, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[at] < ORDER[level]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields });
-    (at === 'error' || at === 'warn' ? process.stderr : process.stdout).write(line + '\n');
+// Field names whose values are credentials, at the top level of a line or inside the objects a line
+// may carry (`{ body: { password } }`, `{ req: { headers: { authorization } } }`).
+const REDACTED_KEYS = [
+  'password',
+  'new_password',
+  'current_password',
+  'client_secret',
+  'secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'code',
+  'code_verifier',
+  'device_code',
+  'user_code',
+  'assertion',
+  'client_assertion',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  '_csrf',
+];
+// Named containers rather than wildcards: measured on pino 10, 190 exact paths cost ~2 µs a line,
+// while "*.key" costs ~18 µs and "*.*.*.key" ~85 µs, paid on every access line.
+const REDACTED_CONTAINERS = ['', 'req', 'req.headers', 'req.body', 'headers', 'body', 'query', 'params', 'details', 'fields'];
+// Paths in fast-redact's syntax (pino's redaction): dotted for plain names, bracketed for "set-cookie".
+const path = (prefix: string, key: string) => (/^\w+$/.test(key) ? (prefix ? `${prefix}.${key}` : key) : `${prefix}["${key}"]`);
+const REDACT_PATHS = REDACTED_KEYS.flatMap((key) => REDACTED_CONTAINERS.map((prefix) => path(prefix, key)));
+
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const root = pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      // The same line shape as before pino: an ISO time and the level's name, which people can read.
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    // Synchronous writes: main.ts calls process.exit right after its last lines, which must not be lost.
+    destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+  return wrap(root);
+}
+
+function wrap(p: Pino): Logger {
+  return {
+    debug: (msg, fields) => p.debug(fields ?? {}, msg),
+    info: (msg, fields) => p.info(fields ?? {}, msg),
+    warn: (msg, fields) => p.warn(fields ?? {}, msg),
+    error: (msg, fields) => p.error(fields ?? {}, msg),
+    child: (bindings) => wrap(p.child(bindings)),
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
 export function errorFields(err: unknown): Record<string, unknown> {

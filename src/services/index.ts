@@ -2,7 +2,9 @@
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { JwtSigner } from '../keys/jwt.js';
+import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
 import type { Logger } from '../ops/logger.js';
+import { AttemptPolicy } from './attempt-policy.js';
 import { AuditLog } from './audit.js';
 import { AuthorizationCodeService } from './authorization-codes.js';
 import { AuthorizationFlowService } from './authorization-flow.js';
@@ -15,7 +17,9 @@ import { DeviceCodeService } from './device-codes.js';
 import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
+import { SignInService } from './sign-in.js';
 import { TokenService } from './tokens.js';
+import { UserCodeEntryService } from './user-code-entry.js';
 import { UserInfoService } from './userinfo.js';
 import { UserService } from './users.js';
 
@@ -34,10 +38,12 @@ export interface Services {
   revocation: RevocationService;
   introspection: IntrospectionService;
   userInfo: UserInfoService;
+  signIn: SignInService;
+  userCodeEntry: UserCodeEntryService;
 }
 
-export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger }): Services {
-  const { db, config, signer, logger } = deps;
+export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore }): Services {
+  const { db, config, signer, logger, limits } = deps;
   const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect });
   const users = new UserService(db, audit);
   const clients = new ClientService(db, audit);
@@ -52,5 +58,10 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const revocation = new RevocationService(db, audit, config.database.dialect);
   const introspection = new IntrospectionService(db, tokens, config, audit);
   const userInfo = new UserInfoService(tokens);
-  return { userInfo, audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials, sessions, revocation, introspection };
+  const signIn = new SignInService(users, audit, new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT'));
+  const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
+  return {
+    audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,
+    sessions, revocation, introspection, userInfo, signIn, userCodeEntry,
+  };
 }

@@ -1,5 +1,6 @@
 import bcrypt from 'bcryptjs';
 import type { Db, User } from '../db/client.js';
+import { InvalidCredentials } from '../domain/errors.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 
@@ -8,13 +9,6 @@ const BCRYPT_COST = 10;
 // Compared against when the user does not exist, so a miss costs as much time as a wrong password
 // and response timing does not reveal which usernames exist.
 const DUMMY_HASH = bcrypt.hashSync('authgate-timing-equaliser', BCRYPT_COST);
-
-export class InvalidCredentials extends Error {
-  override name = 'InvalidCredentials';
-  constructor() {
-    super('Invalid username or password.');
-  }
-}
 
 export function hashPassword(password: string): Promise<string> {
   return bcrypt.hash(password, BCRYPT_COST);
@@ -26,7 +20,10 @@ export class UserService {
     private readonly audit: AuditLog,
   ) {}
 
-  /** Checks a local password. Every failure is the same InvalidCredentials, whatever the cause. */
+  /**
+   * Checks a local password. Every failure is the same InvalidCredentials, whatever the cause.
+   * Costs a bcrypt comparison: reach it through SignInService, which limits guessing first.
+   */
   async authenticate(username: string, password: string, req: RequestInfo): Promise<User> {
     const user = await this.db.user.findUnique({ where: { username } });
     const ok = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);

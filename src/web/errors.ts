@@ -1,7 +1,9 @@
-// The HTML face's error rendering: a readable page with the right status, never a stack trace.
+// The HTML face's error rendering: a readable page with the right status, never a stack trace. A 5xx
+// page shows the request id, so a person can quote it and an operator can find the request's log lines.
 import type { Context, Next } from 'koa';
-import { BadInput, Forbidden, NotFound, OAuthError } from '../domain/errors.js';
+import { BadInput, Forbidden, NotFound, OAuthError, TemporarilyUnavailable } from '../domain/errors.js';
 import { BadRequestBody } from '../http/body.js';
+import { requestLogger } from '../http/request-log.js';
 import type { Logger } from '../ops/logger.js';
 import { errorFields } from '../ops/logger.js';
 import type { Renderer } from './render.js';
@@ -12,8 +14,9 @@ export function pageErrors(render: Renderer, logger: Logger) {
       await next();
     } catch (err) {
       const [status, title, message] = describe(err);
-      if (status >= 500) logger.error('unhandled error on page', { path: ctx.path, ...errorFields(err) });
-      render(ctx, 'error.njk', { title, message }, status);
+      if (err instanceof TemporarilyUnavailable) ctx.set('Retry-After', String(err.retryAfter));
+      if (status === 500) requestLogger(ctx, logger).error('unhandled error on page', { path: ctx.path, ...errorFields(err) });
+      render(ctx, 'error.njk', { title, message, requestId: status >= 500 ? ctx.state.requestId : undefined }, status);
     }
   };
 }
@@ -21,6 +24,7 @@ export function pageErrors(render: Renderer, logger: Logger) {
 function describe(err: unknown): [number, string, string] {
   if (err instanceof BadRequestBody) return [err.status, 'Bad request', err.message];
   if (err instanceof BadInput) return [400, 'Bad request', err.message];
+  if (err instanceof TemporarilyUnavailable) return [503, 'Temporarily unavailable', err.message];
   if (err instanceof OAuthError) return [400, 'Request refused', err.description];
   if (err instanceof Forbidden) return [403, 'Not allowed', err.message];
   if (err instanceof NotFound) return [404, 'Not found', err.message];

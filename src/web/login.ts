@@ -1,17 +1,18 @@
-// GET/POST /login, GET/POST /logout.
+// GET/POST /login, GET/POST /logout. Signing in and out (limits, password check, audit) is decided by
+// SignInService; this page translates: form in, session and redirect or the form again with why.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { BadInput, InvalidCredentials, TooManyAttempts } from '../domain/errors.js';
 import { randomToken } from '../domain/crypto.js';
 import { requestInfo } from '../http/request-info.js';
-import { attemptGuard, type AttemptLimiters } from '../ops/attempt-limiter.js';
-import type { Services } from '../services/index.js';
-import { InvalidCredentials } from '../services/users.js';
+import type { SignInService } from '../services/sign-in.js';
 import { csrfProtect } from './csrf.js';
 import { safeLocalPath } from './local-redirect.js';
 import type { Renderer } from './render.js';
+import { describeWait } from './wait.js';
 
-export function loginRoutes(router: Router, deps: { services: Services; render: Renderer; limiters: AttemptLimiters }): void {
-  const { services, render, limiters } = deps;
+export function loginRoutes(router: Router, deps: { services: { signIn: SignInService }; render: Renderer }): void {
+  const { services, render } = deps;
 
   router.get('/login', async (ctx: Context) => {
     const redirect = safeLocalPath(firstQuery(ctx, 'redirect'));
@@ -24,16 +25,8 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
     const username = (body.get('username') ?? '').trim();
     const password = body.get('password') ?? '';
     const redirect = safeLocalPath(body.get('redirect'));
-    const guard = attemptGuard(limiters, { subject: `login:${ctx.ip}:${username.toLowerCase()}`, address: `login:${ctx.ip}` });
-    const wait = await guard.wait();
-    if (wait > 0) {
-      ctx.set('Retry-After', String(wait));
-      return render(ctx, 'login.njk', { redirect, username, error: `Too many failed attempts. Try again in ${wait} seconds.` }, 429);
-    }
-    if (!username || !password) return render(ctx, 'login.njk', { redirect, username, error: 'Enter your username and password.' }, 400);
     try {
-      const user = await services.users.authenticate(username, password, requestInfo(ctx));
-      await guard.succeeded();
+      const user = await services.signIn.signIn(username, password, requestInfo(ctx));
       // A new session id at login (no fixation) and a new CSRF token for the signed-in session.
       ctx.session!.userId = user.id;
       ctx.session!.authTime = Date.now(); // OIDC auth_time
@@ -41,9 +34,14 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
       await ctx.session!.regenerate();
       ctx.redirect(redirect);
     } catch (err) {
-      if (!(err instanceof InvalidCredentials)) throw err;
-      await guard.failed();
-      render(ctx, 'login.njk', { redirect, username, error: err.message }, 401);
+      if (err instanceof TooManyAttempts) {
+        ctx.set('Retry-After', String(err.retryAfter));
+        const error = `Too many failed attempts. Try again in ${describeWait(err.retryAfter)}.`;
+        return render(ctx, 'login.njk', { redirect, username, error }, 429);
+      }
+      if (err instanceof InvalidCredentials) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 401);
+      if (err instanceof BadInput) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 400);
+      throw err;
     }
   });
 
@@ -55,7 +53,7 @@ export function loginRoutes(router: Router, deps: { services: Services; render: 
   router.post('/logout', csrfProtect, async (ctx: Context) => {
     const user = ctx.state.user;
     ctx.session = null;
-    if (user) services.audit.record({ eventType: 'LOGOUT', actor: { userId: user.id, username: user.username }, request: requestInfo(ctx) });
+    if (user) services.signIn.signOut(user, requestInfo(ctx));
     ctx.redirect('/login');
   });
 }

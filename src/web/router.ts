@@ -1,7 +1,6 @@
 // The HTML face's routes: flow pages for people (errors rendered by errors.ts' pageErrors).
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AttemptLimiters } from '../ops/attempt-limiter.js';
 import type { Services } from '../services/index.js';
 import type { Config } from '../config/env.js';
 import { authorizeRoutes } from './authorize.js';
@@ -9,7 +8,7 @@ import { deviceRoutes } from './device.js';
 import { loginRoutes } from './login.js';
 import type { Renderer } from './render.js';
 
-export function webRouter(deps: { services: Services; render: Renderer; config: Config; limiters: AttemptLimiters }): Router {
+export function webRouter(deps: { services: Services; render: Renderer; config: Config }): Router {
   const router = new Router();
   router.get('/', async (ctx: Context) => deps.render(ctx, 'home.njk'));
   loginRoutes(router, deps);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthGate, type AuthGate } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/env.js';
-import { createLogger } from '../../src/ops/logger.js';
+import { createLogger, type Logger } from '../../src/ops/logger.js';
 import { createTestDatabase } from './postgres.js';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -34,7 +34,8 @@ export async function freePort(): Promise<number> {
 
 export const usingPostgres = Boolean(process.env.TEST_POSTGRES_URL);
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** `opts.logger` replaces the default (LOG_LEVEL) logger, e.g. to read the server's log lines. */
+export async function startTestServer(env: Record<string, string> = {}, opts: { logger?: Logger } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'authgate-test-'));
   const pg = usingPostgres ? await createTestDatabase() : null;
   const port = await freePort();
@@ -51,7 +52,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, REDIS_KEY_PREFIX: `authgate-test:${randomUUID()}:` } : {}),
     ...env,
   });
-  const authgate = await createAuthGate(config, createLogger(config.logLevel));
+  const authgate = await createAuthGate(config, opts.logger ?? createLogger(config.logLevel));
   await authgate.listen(port, '127.0.0.1');
   const cli = await authgate.db.oAuthClient.findFirstOrThrow({ where: { name: 'AuthGate CLI' } });
   return {

@@ -1,0 +1,16 @@
+// The process's Prometheus registry and the metrics other modules update. One registry per process:
+// several AuthGate instances in one process (tests) share it, so read these as deltas there.
+import { Counter, Gauge, Registry } from 'prom-client';
+
+export const metricsRegistry = new Registry();
+
+/** 1 while the shared Redis connection is ready, 0 while it is down (reconnecting); absent without Redis. */
+export const redisUp = new Gauge({ name: 'redis_up', help: 'Whether the Redis connection is ready (1) or down (0)', registers: [metricsRegistry] });
+
+/** Limit checks that could not reach their store; each was answered by RATE_LIMIT_FAIL_CLOSED's policy. */
+export const rateLimitBackendErrors = new Counter({
+  name: 'rate_limit_backend_errors_total',
+  help: 'Rate and attempt limit checks that failed because the limit store (Redis) could not be reached',
+  labelNames: ['limiter', 'policy'] as const,
+  registers: [metricsRegistry],
+});
