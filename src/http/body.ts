@@ -2,8 +2,13 @@
 // (URLSearchParams / JSON.parse) rather than a generic body parser because OAuth needs what generic
 // parsers hide: a repeated parameter is an error (RFC 6749 §3.1), nested `a[b]=c` keys mean nothing,
 // and only form and JSON bodies are acceptable.
+//
+// This is also the one place where input is screened before any handler sees it: control characters in
+// any parameter name or value (query, form, JSON), and a repeated or control-laden Authorization
+// header, are refused here, so nothing downstream (and no database) ever receives them.
 import type { Context, Next } from 'koa';
 import getRawBody from 'raw-body';
+import { hasControlCharacters } from '../domain/control-characters.js';
 
 /** The body or query could not be used; `status` is 400, 413 or 415. Each face renders it its own way. */
 export class BadRequestBody extends Error {
@@ -32,9 +37,13 @@ export class Params {
     return new Params(new Map(), new Set());
   }
 
+  /** Throws BadRequestBody when a name or value holds a control character. */
   static fromEntries(entries: Iterable<[string, string]>, structured: Iterable<string> = []): Params {
     const values = new Map<string, string[]>();
-    for (const [key, value] of entries) values.set(key, [...(values.get(key) ?? []), value]);
+    for (const [key, value] of entries) {
+      refuseControlCharacters(key, value);
+      values.set(key, [...(values.get(key) ?? []), value]);
+    }
     return new Params(values, new Set(structured));
   }
 
@@ -70,12 +79,37 @@ export function queryParams(ctx: Context): Params {
   return Params.fromEntries(new URLSearchParams(ctx.querystring));
 }
 
-/** Reads a form or JSON body into `ctx.state.body` for POST requests; GET requests get an empty one. */
+function refuseControlCharacters(name: string, value: string): void {
+  if (hasControlCharacters(name)) throw new BadRequestBody('parameter names must not contain control characters');
+  if (hasControlCharacters(value)) throw new BadRequestBody(`parameter "${name}" must not contain control characters`);
+}
+
+/**
+ * Screens the query string and the Authorization header, then reads a form or JSON body into
+ * `ctx.state.body` for POST requests (GET requests get an empty one). Every parameter a handler can
+ * read has passed the control-character check by the time it runs.
+ */
 export function readBody(opts: { limitBytes: number }) {
   return async function readBodyMiddleware(ctx: Context, next: Next): Promise<void> {
+    checkAuthorizationHeader(ctx);
+    queryParams(ctx);
     ctx.state.body = ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH' ? await parseBody(ctx, opts.limitBytes) : Params.empty();
     await next();
   };
+}
+
+/**
+ * Node keeps only the first of several Authorization headers, so a second one would be silently
+ * ignored: which credential counts would depend on header order. Refused instead (RFC 9110 §5.3: a
+ * field that is not a list must not be repeated). Node's parser already refuses control characters in
+ * header values except HTAB, which no credential contains.
+ */
+function checkAuthorizationHeader(ctx: Context): void {
+  const raw = ctx.req.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'authorization') count++;
+  if (count > 1) throw new BadRequestBody('send a single Authorization header');
+  if (count === 1 && hasControlCharacters(ctx.get('authorization'))) throw new BadRequestBody('the Authorization header must not contain control characters');
 }
 
 async function parseBody(ctx: Context, limit: number): Promise<Params> {
