@@ -4,7 +4,10 @@ import { Counter, Gauge, Registry } from 'prom-client';
 
 export const metricsRegistry = new Registry();
 
-/** Audit events that never reached the table: `buffer_full` (the writer fell behind) or `write_failed`. */
+/**
+ * Audit events that never reached the table, by reason: `buffer_full` (the writer fell behind),
+ * `write_failed` (the database refused the row itself), `shutdown` (the database was away at exit).
+ */
 export const auditEventsDropped = new Counter({
   name: 'audit_events_dropped_total',
   help: 'Audit events that could not be stored and were dropped',

@@ -64,7 +64,7 @@ function isCredential(key: string, value: unknown): boolean {
   const last = words.at(-1) ?? '';
   if (CREDENTIAL_NOUNS.has(last) || CREDENTIAL_CODES.has(words.join('_'))) return true;
   // id_token_hint, login_hint_token: a token passed as a hint is still a token.
-  if (last === 'hint' && words.includes('token')) return true;
+  if (last === 'hint' && words.at(-2) === 'token') return true;
   if (CREDENTIAL_PLURALS.has(last)) return typeof value !== 'number';
   return typeof value === 'string' && CREDENTIAL_VALUE.test(value);
 }
@@ -101,6 +101,7 @@ export class AuditLog {
   private readonly chunkSize: number;
   private readonly capacity: number;
   private readonly retryDelaysMs: readonly number[];
+  private droppedWhileFull = 0;
 
   constructor(
     private readonly db: Db,
@@ -122,11 +123,15 @@ export class AuditLog {
       const dropped = this.buffer.shift()!;
       auditBufferDepth.dec();
       auditEventsDropped.inc({ reason: 'buffer_full' });
-      this.logger.error('audit buffer full; oldest event dropped', { eventType: dropped.eventType, capacity: this.capacity });
+      // One line per thousand drops: an outage must not also flood the log.
+      if (this.droppedWhileFull++ % 1000 === 0) {
+        this.logger.error('audit buffer full; oldest events dropped', { eventType: dropped.eventType, capacity: this.capacity, droppedSoFar: this.droppedWhileFull });
+      }
     }
     this.buffer.push(toRow(entry));
     auditBufferDepth.inc();
-    if (this.buffer.length >= this.opts.batchSize) void this.flush();
+    // Exactly at the threshold: one flush per batch, not one per event past it (the flush drains everything).
+    if (this.buffer.length === this.opts.batchSize) void this.flush();
   }
 
   /** Written before returning: for events that must not be lost even if the process dies next. */
@@ -143,48 +148,87 @@ export class AuditLog {
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+    if (this.buffer.length > 0) {
+      // Only when the database stayed unreachable to the end: these events are lost, and said so.
+      auditEventsDropped.inc({ reason: 'shutdown' }, this.buffer.length);
+      auditBufferDepth.dec(this.buffer.length);
+      this.logger.error('audit events dropped at shutdown: the database does not answer', { dropped: this.buffer.length });
+      this.buffer = [];
+    }
   }
 
   private async writeBuffered(): Promise<void> {
     while (this.buffer.length > 0) {
       const chunk = this.buffer.splice(0, this.chunkSize);
       auditBufferDepth.dec(chunk.length);
-      await this.writeChunk(chunk);
+      if (!(await this.writeChunk(chunk))) {
+        // The database is unreachable: keep the rows (the buffer's capacity bounds them) for the next round.
+        this.buffer.unshift(...chunk);
+        auditBufferDepth.inc(chunk.length);
+        return;
+      }
     }
   }
 
   /**
-   * A chunk is retried a bounded number of times (the database may be briefly away), then written row
-   * by row so that one row the database refuses cannot hold back the others; what still fails is
-   * dropped, counted and logged. Never retrying forever keeps the buffer from growing without bound.
+   * A chunk is retried a bounded number of times with backoff. If it still fails while the database
+   * answers, the data is at fault: the chunk is written in halves, down to single rows, so one row the
+   * database refuses cannot hold back the others (halving finds a bad row in about 2·log2(n)
+   * statements, where writing 5,000 rows one by one would stall the writer for seconds); rows refused
+   * on their own are dropped, counted and logged. Returns false, leaving the rows to the caller, when
+   * the database does not answer at all.
    */
-  private async writeChunk(chunk: Row[]): Promise<void> {
+  private async writeChunk(chunk: Row[]): Promise<boolean> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.retryDelaysMs.length; attempt++) {
       if (attempt > 0) await sleep(this.retryDelaysMs[attempt - 1]!);
       try {
         await insertAuditBatch(this.db, this.opts.dialect, chunk);
-        return;
+        return true;
       } catch (err) {
         lastError = err;
       }
     }
-    this.logger.warn('audit batch write failed after retries; writing its rows one by one', { rows: chunk.length, ...describeDbError(lastError) });
+    if (!(await this.databaseAnswers())) {
+      this.logger.error('audit batch write failed and the database does not answer; will retry', { rows: chunk.length, ...describeDbError(lastError) });
+      return false;
+    }
+    this.logger.warn('audit batch refused after retries; writing it in parts to isolate the refused rows', { rows: chunk.length, ...describeDbError(lastError) });
     const dropped: Row[] = [];
-    for (const row of chunk) {
-      try {
-        await insertAuditBatch(this.db, this.opts.dialect, [row]);
-      } catch (err) {
-        dropped.push(row);
-        lastError = err;
-      }
-    }
-    if (dropped.length === 0) return;
+    const errors: unknown[] = [];
+    await this.writeInParts(chunk, dropped, errors);
+    if (dropped.length === 0) return true;
     auditEventsDropped.inc({ reason: 'write_failed' }, dropped.length);
     // Which kinds of event were lost, never their details: those may describe credentials.
     const eventTypes: Record<string, number> = {};
     for (const row of dropped) eventTypes[row.eventType] = (eventTypes[row.eventType] ?? 0) + 1;
-    this.logger.error('audit events dropped: the database refused them', { dropped: dropped.length, eventTypes, ...describeDbError(lastError) });
+    this.logger.error('audit events dropped: the database refused them', { dropped: dropped.length, eventTypes, ...describeDbError(errors[0]) });
+    return true;
+  }
+
+  private async writeInParts(rows: Row[], dropped: Row[], errors: unknown[]): Promise<void> {
+    const middle = Math.ceil(rows.length / 2);
+    for (const part of [rows.slice(0, middle), rows.slice(middle)]) {
+      if (part.length === 0) continue;
+      try {
+        await insertAuditBatch(this.db, this.opts.dialect, part);
+      } catch (err) {
+        if (part.length > 1) await this.writeInParts(part, dropped, errors);
+        else {
+          dropped.push(part[0]!);
+          errors.push(err);
+        }
+      }
+    }
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await this.db.$queryRawUnsafe('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 
