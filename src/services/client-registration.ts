@@ -169,6 +169,8 @@ export class ClientRegistrationService {
  */
 export function validateClientMetadata(input: unknown): ClientMetadata {
   if (!isObject(input)) throw new InvalidClientMetadata('client metadata must be a JSON object');
+  // Unknown fields are ignored, but not ones whose very names are malformed.
+  if (Object.keys(input).some(hasControlCharacters)) throw new InvalidClientMetadata('metadata names must not contain control characters');
 
   // §2: grant_types defaults to authorization_code.
   const grantTypes = stringList(input, 'grant_types', InvalidClientMetadata) ?? ['authorization_code'];
