@@ -88,7 +88,7 @@ export interface AuditLogOptions {
   /** Rows per write (AUDIT_BATCH_SIZE); each write is split further into what one statement can bind. */
   batchSize: number;
   dialect: 'sqlite' | 'postgresql';
-  /** Waits before each retry of a failed write; after the last, the rows are written one by one. */
+  /** Waits before each retry of a failed write; after the last, the rows are written in halves down to single rows. */
   retryDelaysMs?: readonly number[];
 }
 
