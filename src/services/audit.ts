@@ -45,8 +45,9 @@ const CREDENTIAL_NOUNS = new Set([
 const CREDENTIAL_CODES = new Set(['code', 'device_code', 'user_code', 'authorization_code', 'auth_code']);
 // Plurals name lists of credentials, unless the value is a number: then it is a count.
 const CREDENTIAL_PLURALS = new Set(['passwords', 'secrets', 'tokens', 'cookies', 'codes']);
-// Credentials that arrive under an innocent key: an HTTP credential (`Bearer ...`, `Basic ...`) or a JWT.
-const CREDENTIAL_VALUE = /^\s*(bearer|basic)\s+\S|^eyJ[\w-]*\.[\w-]*\.[\w-]*$/i;
+// Credentials that arrive under an innocent key: a whole HTTP credential ("Bearer <token68>", RFC 9110
+// §11.2; "Basic ..." likewise) or a JWT. A sentence that merely starts with the word is left alone.
+const CREDENTIAL_VALUE = /^\s*(bearer|basic)\s+[\w.~+/-]+=*\s*$|^eyJ[\w-]*\.[\w-]*\.[\w-]*$/i;
 const REDACTED = '[REDACTED]';
 // Never fewer than this many events held in memory while the database catches up.
 const MIN_BUFFER_CAPACITY = 10_000;

@@ -147,6 +147,8 @@ describe('audit integrity', () => {
       authorization_id: 'auth-row-1',
       refresh_token_issued: true,
       error_code: 'E42',
+      // A sentence that starts with the scheme's name is not a credential.
+      reason: 'Bearer token missing from the request',
     };
     await server.authgate.services.audit.recordNow({ eventType: 'MASKING_PROBE', details: { ...credentials, ...kept } });
     const stored = await db.auditEvent.findFirstOrThrow({ where: { eventType: 'MASKING_PROBE' } });
