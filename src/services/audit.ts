@@ -1,6 +1,8 @@
-// The audit pipeline. Events are buffered in memory and written in batches (one INSERT per
-// batch) so auditing never adds a database round trip to a request. Critical security events can be
-// written at once with `recordNow`. The buffer is flushed on shutdown so nothing is lost.
+// The audit pipeline. Events are buffered in memory and written in batches (one INSERT per chunk that
+// one statement can bind) so auditing never adds a database round trip to a request. Critical security
+// events can be written at once with `recordNow`. A failing write is retried a bounded number of times;
+// a row the database refuses is isolated and dropped, never retried forever; every loss is counted in
+// `audit_events_dropped_total` and logged. The buffer is flushed on shutdown.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { insertAuditBatch, maxAuditRowsPerStatement } from '../db/audit-batch.js';
 import type { Db, Prisma } from '../db/client.js';
@@ -39,10 +41,9 @@ const CREDENTIAL_NOUNS = new Set([
   'authorization',
   'credential',
   'credentials',
-  'apikey',
 ]);
-// `code` alone is too common a word (`error_code`); these are the codes that are credentials.
-const CREDENTIAL_CODES = new Set(['code', 'device_code', 'user_code', 'authorization_code', 'auth_code']);
+// Whole keys whose last word is too common to mask everywhere (`error_code`, `key_id`).
+const CREDENTIAL_KEYS = new Set(['code', 'device_code', 'user_code', 'authorization_code', 'auth_code', 'api_key', 'apikey', 'private_key']);
 // Plurals name lists of credentials, unless the value is a number: then it is a count.
 const CREDENTIAL_PLURALS = new Set(['passwords', 'secrets', 'tokens', 'cookies', 'codes']);
 // Credentials that arrive under an innocent key: a whole HTTP credential ("Bearer <token68>", RFC 9110
@@ -63,7 +64,7 @@ function keyWords(key: string): string[] {
 function isCredential(key: string, value: unknown): boolean {
   const words = keyWords(key);
   const last = words.at(-1) ?? '';
-  if (CREDENTIAL_NOUNS.has(last) || CREDENTIAL_CODES.has(words.join('_'))) return true;
+  if (CREDENTIAL_NOUNS.has(last) || CREDENTIAL_KEYS.has(words.join('_'))) return true;
   // id_token_hint, login_hint_token: a token passed as a hint is still a token.
   if (last === 'hint' && words.at(-2) === 'token') return true;
   if (CREDENTIAL_PLURALS.has(last)) return typeof value !== 'number';

@@ -133,6 +133,7 @@ describe('audit integrity', () => {
       _csrf: 'csrf-13',
       cookie: 'cookie-14',
       client_assertion: 'assertion-15',
+      apiKey: 'key-21',
       authorization: 'Basic Y3JlZC0xNg==',
       forwarded_header: 'Bearer bearer-17',
       note: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxOCJ9.c2lnbmF0dXJlLTE4',
