@@ -1,6 +1,7 @@
 // The audit log can be relied on: the biggest configured batch is written whole (chunked to what one
 // statement can bind), a row the database refuses is isolated and counted as dropped without holding
 // back the others, and counts in details survive masking while credentials do not.
+import { createPrismaClient } from '../../src/db/client.js';
 import { AuditLog } from '../../src/services/audit.js';
 import type { Logger } from '../../src/ops/logger.js';
 import { auditBufferDepth, auditEventsDropped } from '../../src/ops/metrics.js';
@@ -105,6 +106,26 @@ describe('audit integrity', () => {
     expect(kept.has(10_004)).toBe(true);
     expect(logger.lines.join('\n')).toContain('audit buffer full');
   }, 60_000);
+
+  test('while the database does not answer, rows are kept (not dropped) until shutdown, where the loss is counted', async () => {
+    // Nothing listens on port 1: every query fails at connect, the way an outage looks.
+    const unreachable = createPrismaClient({ dialect: 'postgresql', url: 'postgresql://postgres@127.0.0.1:1/none' });
+    const logger = capturingLogger();
+    const audit = new AuditLog(unreachable, logger, { flushIntervalMs: 3_600_000, batchSize: 100, dialect: 'postgresql', retryDelaysMs: [5] });
+    const failedBefore = await droppedCount('write_failed');
+    const shutdownBefore = await droppedCount('shutdown');
+    const depthBefore = (await auditBufferDepth.get()).values[0]!.value;
+    for (let i = 0; i < 10; i++) audit.record({ eventType: 'DURING_OUTAGE' });
+    await audit.flush();
+    await audit.flush();
+    expect(await droppedCount('write_failed')).toBe(failedBefore);
+    expect((await auditBufferDepth.get()).values[0]!.value).toBe(depthBefore + 10);
+    expect(logger.lines.join('\n')).toContain('the database does not answer; will retry');
+    await audit.close();
+    expect(await droppedCount('shutdown')).toBe(shutdownBefore + 10);
+    expect((await auditBufferDepth.get()).values[0]!.value).toBe(depthBefore);
+    await unreachable.$disconnect();
+  }, 30_000);
 
   test('a revoke-all event keeps its counts; credentials in details are masked', async () => {
     const client = await createClient(server, { type: 'confidential', clientCredentials: true, authCode: false, scopes: 'read' });
