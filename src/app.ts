@@ -20,11 +20,11 @@ import { closeRedis, connectRedis } from './ops/redis.js';
 import type { Logger } from './ops/logger.js';
 import { errorFields } from './ops/logger.js';
 import { oauthRouter } from './oauth/router.js';
-import { oauthErrors, sendJson } from './oauth/respond.js';
+import { oauthErrors, protocolUnrouted } from './oauth/respond.js';
 import { seedFirstRun, type SeedResult } from './services/bootstrap.js';
 import { createServices, type Services } from './services/index.js';
 import { createRenderer, createTemplates } from './web/render.js';
-import { pageErrors, pageNotFound } from './web/errors.js';
+import { pageErrors, pageUnrouted } from './web/errors.js';
 import { webRouter } from './web/router.js';
 import { loadUser, sessionMiddleware } from './web/session.js';
 
@@ -69,14 +69,24 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const health = healthEndpoint(db);
   app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? health(ctx) : next()));
   // Each face reads bodies inside its own error handling, so a bad body gets that face's error format.
-  const protocolStack = compose<Context>([cors(config.corsAllowedOrigins), oauthErrors(logger), body, protocol.routes() as never, protocolNotFound]);
+  // Wrong methods on known paths get 405 with Allow from each router's allowedMethods(), rendered by the
+  // face's "unrouted" middleware, which sits before the router so it sees the router's decision.
+  const protocolStack = compose<Context>([
+    cors(config.corsAllowedOrigins),
+    oauthErrors(logger),
+    body,
+    protocolUnrouted,
+    protocol.routes() as never,
+    protocol.allowedMethods() as never,
+  ]);
   const pageStack = compose<Context>([
     pageErrors(render, logger),
     body,
     sessionMiddleware(app, config, services) as never,
     loadUser(services),
+    pageUnrouted(render),
     pages.routes() as never,
-    pageNotFound(render),
+    pages.allowedMethods() as never,
   ]);
   app.use(async (ctx: Context, next: Next) => (PROTOCOL_PATH.test(ctx.path) ? protocolStack(ctx, next) : pageStack(ctx, next)));
 
@@ -112,10 +122,6 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       if (redis) await closeRedis(redis);
     },
   };
-}
-
-async function protocolNotFound(ctx: Context): Promise<void> {
-  if (ctx.status === 404 && ctx.body === undefined) sendJson(ctx, { error: 'not_found', error_description: `no endpoint at ${ctx.path}` }, 404);
 }
 
 /** Anything a face did not handle becomes a plain 500, logged, with no details leaked. */

@@ -27,8 +27,21 @@ const COLUMNS = [
 // PostgreSQL needs the enum column's type named; SQLite stores it as text.
 const PG_CASTS: Partial<Record<(typeof COLUMNS)[number], string>> = { severity: '::"Severity"' };
 
+// How many values one statement may bind: SQLITE_MAX_VARIABLE_NUMBER as compiled into the SQLite that
+// better-sqlite3 bundles (32766, the default since SQLite 3.32), and PostgreSQL's wire protocol, which
+// counts parameters in a 16-bit field (65535). A bigger INSERT fails outright, whatever the data.
+const MAX_BOUND_PARAMETERS: Record<Dialect, number> = { sqlite: 32_766, postgresql: 65_535 };
+
+/** The most audit rows one INSERT can carry on this dialect (2520 on SQLite, 5041 on PostgreSQL). */
+export function maxAuditRowsPerStatement(dialect: Dialect): number {
+  return Math.floor(MAX_BOUND_PARAMETERS[dialect] / COLUMNS.length);
+}
+
+/** One INSERT for `rows`; callers chunk to maxAuditRowsPerStatement(dialect). */
 export async function insertAuditBatch(db: Db, dialect: Dialect, rows: Row[]): Promise<void> {
   if (rows.length === 0) return;
+  const max = maxAuditRowsPerStatement(dialect);
+  if (rows.length > max) throw new RangeError(`${rows.length} audit rows exceed the ${max} one ${dialect} statement can bind`);
   const params: unknown[] = [];
   const tuples: string[] = [];
   for (const row of rows) {

@@ -2,8 +2,13 @@
 // (URLSearchParams / JSON.parse) rather than a generic body parser because OAuth needs what generic
 // parsers hide: a repeated parameter is an error (RFC 6749 §3.1), nested `a[b]=c` keys mean nothing,
 // and only form and JSON bodies are acceptable.
+//
+// This is also the one place where input is screened: control characters in any parameter name or
+// value (query, form, JSON) and a repeated or control-laden Authorization header are refused here
+// (see Params for when), so no handler, and no database, ever receives them.
 import type { Context, Next } from 'koa';
 import getRawBody from 'raw-body';
+import { hasControlCharacters } from '../domain/control-characters.js';
 
 /** The body or query could not be used; `status` is 400, 413 or 415. Each face renders it its own way. */
 export class BadRequestBody extends Error {
@@ -21,21 +26,36 @@ export class BadRequestBody extends Error {
  * that appeared twice is refused when read with `get`. JSON keys whose values were arrays or objects are
  * refused when read as parameters and ignored otherwise (RFC 6749 §3.1: unrecognised parameters are
  * ignored), so structured bodies such as RFC 7591 metadata pass through and are used from `ctx.state.json`.
+ *
+ * Control characters: query and form parameters are refused as the request is read. A JSON body may be
+ * a document whose consumer has its own error vocabulary (RFC 7591 §3.2.2 `invalid_client_metadata`),
+ * so its string values are refused when read as parameters, which every handler does before using
+ * them; the consumer of `ctx.state.json` checks what it reads itself.
  */
 export class Params {
   private constructor(
     private readonly values: Map<string, string[]>,
     private readonly structured: Set<string>,
+    private readonly withControlCharacters: Set<string>,
   ) {}
 
   static empty(): Params {
-    return new Params(new Map(), new Set());
+    return new Params(new Map(), new Set(), new Set());
   }
 
-  static fromEntries(entries: Iterable<[string, string]>, structured: Iterable<string> = []): Params {
+  /**
+   * `screen: 'now'` throws BadRequestBody at once when a name or value holds a control character;
+   * `'on-read'` remembers which names did and refuses them when read.
+   */
+  static fromEntries(entries: Iterable<[string, string]>, structured: Iterable<string> = [], screen: 'now' | 'on-read' = 'now'): Params {
     const values = new Map<string, string[]>();
-    for (const [key, value] of entries) values.set(key, [...(values.get(key) ?? []), value]);
-    return new Params(values, new Set(structured));
+    const withControlCharacters = new Set<string>();
+    for (const [key, value] of entries) {
+      if (screen === 'now') refuseControlCharacters(key, value);
+      else if (hasControlCharacters(value)) withControlCharacters.add(key);
+      values.set(key, [...(values.get(key) ?? []), value]);
+    }
+    return new Params(values, new Set(structured), withControlCharacters);
   }
 
   /** The value, or undefined when absent. Throws BadRequestBody when the parameter was repeated. */
@@ -54,6 +74,7 @@ export class Params {
   /** Every value of a parameter that may legitimately repeat. */
   all(name: string): string[] {
     if (this.structured.has(name)) throw new BadRequestBody(`parameter "${name}" must be a string`);
+    if (this.withControlCharacters.has(name)) throw new BadRequestBody(`parameter "${name}" must not contain control characters`);
     return this.values.get(name) ?? [];
   }
 }
@@ -70,12 +91,37 @@ export function queryParams(ctx: Context): Params {
   return Params.fromEntries(new URLSearchParams(ctx.querystring));
 }
 
-/** Reads a form or JSON body into `ctx.state.body` for POST requests; GET requests get an empty one. */
+function refuseControlCharacters(name: string, value: string): void {
+  if (hasControlCharacters(name)) throw new BadRequestBody('parameter names must not contain control characters');
+  if (hasControlCharacters(value)) throw new BadRequestBody(`parameter "${name}" must not contain control characters`);
+}
+
+/**
+ * Screens the query string and the Authorization header, then reads a form or JSON body into
+ * `ctx.state.body` for POST requests (GET requests get an empty one). Every parameter a handler can
+ * read has passed the control-character check by the time it runs.
+ */
 export function readBody(opts: { limitBytes: number }) {
   return async function readBodyMiddleware(ctx: Context, next: Next): Promise<void> {
+    checkAuthorizationHeader(ctx);
+    queryParams(ctx);
     ctx.state.body = ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH' ? await parseBody(ctx, opts.limitBytes) : Params.empty();
     await next();
   };
+}
+
+/**
+ * Node keeps only the first of several Authorization headers, so a second one would be silently
+ * ignored: which credential counts would depend on header order. Refused instead (RFC 9110 §5.3: a
+ * field that is not a list must not be repeated). Node's parser already refuses control characters in
+ * header values except HTAB, which no credential contains.
+ */
+function checkAuthorizationHeader(ctx: Context): void {
+  const raw = ctx.req.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'authorization') count++;
+  if (count > 1) throw new BadRequestBody('send a single Authorization header');
+  if (count === 1 && hasControlCharacters(ctx.get('authorization'))) throw new BadRequestBody('the Authorization header must not contain control characters');
 }
 
 async function parseBody(ctx: Context, limit: number): Promise<Params> {
@@ -110,5 +156,5 @@ async function parseBody(ctx: Context, limit: number): Promise<Params> {
       for (const v of value) entries.push([key, v]);
     } else if (value !== null) structured.push(key);
   }
-  return Params.fromEntries(entries, structured);
+  return Params.fromEntries(entries, structured, 'on-read');
 }

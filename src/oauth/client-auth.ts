@@ -2,6 +2,7 @@
 // (client_secret_basic), form fields (client_secret_post), or client_id alone for public clients.
 // Using more than one method in a request is an error.
 import type { Context } from 'koa';
+import { hasControlCharacters } from '../domain/control-characters.js';
 import { InvalidClient, InvalidRequest } from '../domain/errors.js';
 import type { Params } from '../http/body.js';
 import type { ClientCredentials } from '../services/clients.js';
@@ -25,13 +26,20 @@ function decodeBasic(encoded: string): { clientId: string; clientSecret: string 
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) throw new InvalidClient('malformed Basic authorization header');
+  let credentials: { clientId: string; clientSecret: string };
   try {
     // The RFC form-urlencodes both parts before base64 (§2.3.1).
-    return {
+    credentials = {
       clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
       clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
     };
   } catch {
     throw new InvalidClient('malformed Basic authorization header');
   }
+  // Base64 and percent-encoding can carry any byte past the body layer's screening; the same rule
+  // applies to credentials as to every other parameter.
+  if (hasControlCharacters(credentials.clientId) || hasControlCharacters(credentials.clientSecret)) {
+    throw new InvalidRequest('client credentials must not contain control characters');
+  }
+  return credentials;
 }

@@ -54,3 +54,16 @@ export function oauthErrors(logger: Logger) {
     }
   };
 }
+
+/**
+ * What the router did not answer, in this face's JSON: 404 for an unknown path, and the 405 (with
+ * `Allow`) or 501 that the router's allowedMethods() set for a known path asked with the wrong method.
+ * Placed before the router so it runs after allowedMethods() has decided.
+ */
+export async function protocolUnrouted(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (ctx.body !== undefined && ctx.body !== null) return;
+  if (ctx.status === 404) sendJson(ctx, { error: 'not_found', error_description: `no endpoint at ${ctx.path}` }, 404);
+  else if (ctx.status === 405) sendJson(ctx, { error: 'invalid_request', error_description: `${ctx.method} is not allowed at ${ctx.path}; use ${ctx.response.get('Allow')}` }, 405);
+  else if (ctx.status === 501) sendJson(ctx, { error: 'invalid_request', error_description: `the ${ctx.method} method is not supported` }, 501);
+}

@@ -1,4 +1,5 @@
-// The process's Prometheus registry and the metrics other modules update. One registry per process:
+// The process's Prometheus registry and the metrics other modules update, in prom-client rather than
+// hand-written counters: it already speaks the Prometheus text format. One registry per process:
 // several AuthGate instances in one process (tests) share it, so read these as deltas there.
 import { Counter, Gauge, Registry } from 'prom-client';
 
@@ -12,5 +13,23 @@ export const rateLimitBackendErrors = new Counter({
   name: 'rate_limit_backend_errors_total',
   help: 'Rate and attempt limit checks that failed because the limit store (Redis) could not be reached',
   labelNames: ['limiter', 'policy'] as const,
+  registers: [metricsRegistry],
+});
+
+/**
+ * Audit events that never reached the table, by reason: `buffer_full` (the writer fell behind),
+ * `write_failed` (the database refused the row itself), `shutdown` (the database was away at exit).
+ */
+export const auditEventsDropped = new Counter({
+  name: 'audit_events_dropped_total',
+  help: 'Audit events that could not be stored and were dropped',
+  labelNames: ['reason'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Events waiting in memory for the next batch write; summed over the audit logs of this process. */
+export const auditBufferDepth = new Gauge({
+  name: 'audit_buffer_depth',
+  help: 'Audit events buffered in memory, not yet written',
   registers: [metricsRegistry],
 });

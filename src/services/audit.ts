@@ -1,11 +1,15 @@
-// The audit pipeline. Events are buffered in memory and written in batches (one INSERT per
-// batch) so auditing never adds a database round trip to a request. Critical security events can be
-// written at once with `recordNow`. The buffer is flushed on shutdown so nothing is lost.
-import { insertAuditBatch } from '../db/audit-batch.js';
+// The audit pipeline. Events are buffered in memory and written in batches (one INSERT per chunk that
+// one statement can bind) so auditing never adds a database round trip to a request. Critical security
+// events can be written at once with `recordNow`. A failing write is retried a bounded number of times;
+// a row the database refuses is isolated and dropped, never retried forever; every loss is counted in
+// `audit_events_dropped_total` and logged. The buffer is flushed on shutdown.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { insertAuditBatch, maxAuditRowsPerStatement } from '../db/audit-batch.js';
 import type { Db, Prisma } from '../db/client.js';
 import type { Severity } from '../generated/sqlite/enums.js';
 import type { Logger } from '../ops/logger.js';
 import { errorFields } from '../ops/logger.js';
+import { auditBufferDepth, auditEventsDropped } from '../ops/metrics.js';
 import type { RequestInfo } from './request-context.js';
 
 export interface AuditEntry {
@@ -20,47 +24,116 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-// Keys whose values are credentials; their values never reach the audit table.
-const SENSITIVE_KEY = /pass(word)?|secret|token|code_verifier|device_code|^code$|authorization|cookie|assertion|csrf/i;
+// Which detail values are credentials. A key names a credential when its last word is a credential
+// noun (`password`, `client_secret`, `refresh_token`, `code_verifier`, `_csrf`, `device_code`, ...), not
+// when the word merely appears: `tokens_revoked`, `token_type_hint` or `authorization_id` describe
+// credentials without being one, and hiding them made the audit log useless for counting.
+const CREDENTIAL_NOUNS = new Set([
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'token',
+  'verifier',
+  'cookie',
+  'assertion',
+  'csrf',
+  'authorization',
+  'credential',
+  'credentials',
+]);
+// Whole keys whose last word is too common to mask everywhere (`error_code`, `key_id`).
+const CREDENTIAL_KEYS = new Set(['code', 'device_code', 'user_code', 'authorization_code', 'auth_code', 'api_key', 'apikey', 'private_key']);
+// Plurals name lists of credentials, unless the value is a number: then it is a count.
+const CREDENTIAL_PLURALS = new Set(['passwords', 'secrets', 'tokens', 'cookies', 'codes']);
+// Credentials that arrive under an innocent key: a whole HTTP credential ("Bearer <token68>", RFC 9110
+// §11.2; "Basic ..." likewise) or a JWT. A sentence that merely starts with the word is left alone.
+const CREDENTIAL_VALUE = /^\s*(bearer|basic)\s+[\w.~+/-]+=*\s*$|^eyJ[\w-]*\.[\w-]*\.[\w-]*$/i;
 const REDACTED = '[REDACTED]';
-const MAX_BUFFER = 10_000;
+// Never fewer than this many events held in memory while the database catches up.
+const MIN_BUFFER_CAPACITY = 10_000;
+
+function keyWords(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+function isCredential(key: string, value: unknown): boolean {
+  const words = keyWords(key);
+  const last = words.at(-1) ?? '';
+  if (CREDENTIAL_NOUNS.has(last) || CREDENTIAL_KEYS.has(words.join('_'))) return true;
+  // id_token_hint, login_hint_token: a token passed as a hint is still a token.
+  if (last === 'hint' && words.at(-2) === 'token') return true;
+  if (CREDENTIAL_PLURALS.has(last)) return typeof value !== 'number';
+  return typeof value === 'string' && CREDENTIAL_VALUE.test(value);
+}
 
 export function maskSecrets(value: unknown, depth = 0): unknown {
   if (depth > 5) return REDACTED;
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE_KEY.test(k) ? REDACTED : maskSecrets(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[k] = isCredential(k, v) ? REDACTED : maskSecrets(v, depth + 1);
     return out;
   }
+  if (typeof value === 'string' && CREDENTIAL_VALUE.test(value)) return REDACTED;
   return value;
 }
 
 type Row = Prisma.AuditEventCreateManyInput;
 
+export interface AuditLogOptions {
+  flushIntervalMs: number;
+  /** Rows per write (AUDIT_BATCH_SIZE); each write is split further into what one statement can bind. */
+  batchSize: number;
+  dialect: 'sqlite' | 'postgresql';
+  /** Waits before each retry of a failed write; after the last, the rows are written in halves down to single rows. */
+  retryDelaysMs?: readonly number[];
+}
+
+const DEFAULT_RETRY_DELAYS_MS = [100, 500];
+
 export class AuditLog {
   private buffer: Row[] = [];
   private timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly chunkSize: number;
+  private readonly capacity: number;
+  private readonly retryDelaysMs: readonly number[];
+  private droppedWhileFull = 0;
 
   constructor(
     private readonly db: Db,
     private readonly logger: Logger,
-    private readonly opts: { flushIntervalMs: number; batchSize: number; dialect: 'sqlite' | 'postgresql' },
+    private readonly opts: AuditLogOptions,
   ) {
+    this.chunkSize = Math.min(opts.batchSize, maxAuditRowsPerStatement(opts.dialect));
+    // Room for several batches: a burst that arrives while one batch is being written is kept, not dropped.
+    this.capacity = Math.max(MIN_BUFFER_CAPACITY, 4 * opts.batchSize);
+    this.retryDelaysMs = opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.timer.unref();
   }
 
   /** Buffered: returns at once; the event is written with the next batch. */
   record(entry: AuditEntry): void {
-    if (this.buffer.length >= MAX_BUFFER) {
+    if (this.buffer.length >= this.capacity) {
       // The database is not keeping up (or is down): keep the newest events and say so loudly.
-      this.buffer.shift();
-      this.logger.error('audit buffer full; oldest event dropped');
+      const dropped = this.buffer.shift()!;
+      auditBufferDepth.dec();
+      auditEventsDropped.inc({ reason: 'buffer_full' });
+      // One line per thousand drops: an outage must not also flood the log.
+      if (this.droppedWhileFull++ % 1000 === 0) {
+        this.logger.error('audit buffer full; oldest events dropped', { eventType: dropped.eventType, capacity: this.capacity, droppedSoFar: this.droppedWhileFull });
+      }
     }
     this.buffer.push(toRow(entry));
-    if (this.buffer.length >= this.opts.batchSize) void this.flush();
+    auditBufferDepth.inc();
+    // Exactly at the threshold: one flush per batch, not one per event past it (the flush drains everything).
+    if (this.buffer.length === this.opts.batchSize) void this.flush();
   }
 
   /** Written before returning: for events that must not be lost even if the process dies next. */
@@ -70,28 +143,102 @@ export class AuditLog {
 
   /** Writes everything buffered so far. Concurrent calls are serialised. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writeBuffered());
+    this.flushing = this.flushing.then(() => this.writeBuffered()).catch((err: unknown) => this.logger.error('audit flush failed', errorFields(err)));
     return this.flushing;
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+    if (this.buffer.length > 0) {
+      // Only when the database stayed unreachable to the end: these events are lost, and said so.
+      auditEventsDropped.inc({ reason: 'shutdown' }, this.buffer.length);
+      auditBufferDepth.dec(this.buffer.length);
+      this.logger.error('audit events dropped at shutdown: the database does not answer', { dropped: this.buffer.length });
+      this.buffer = [];
+    }
   }
 
   private async writeBuffered(): Promise<void> {
     while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, this.opts.batchSize);
-      try {
-        await insertAuditBatch(this.db, this.opts.dialect, batch);
-      } catch (err) {
-        // Put the batch back so a later flush retries it; stop this round.
-        this.buffer.unshift(...batch);
-        this.logger.error('audit batch write failed; will retry', errorFields(err));
+      const chunk = this.buffer.splice(0, this.chunkSize);
+      auditBufferDepth.dec(chunk.length);
+      if (!(await this.writeChunk(chunk))) {
+        // The database is unreachable: keep the rows (the buffer's capacity bounds them) for the next round.
+        this.buffer.unshift(...chunk);
+        auditBufferDepth.inc(chunk.length);
         return;
       }
     }
   }
+
+  /**
+   * A chunk is retried a bounded number of times with backoff. If it still fails while the database
+   * answers, the data is at fault: the chunk is written in halves, down to single rows, so one row the
+   * database refuses cannot hold back the others (halving finds a bad row in about 2·log2(n)
+   * statements, where writing 5,000 rows one by one would stall the writer for seconds); rows refused
+   * on their own are dropped, counted and logged. Returns false, leaving the rows to the caller, when
+   * the database does not answer at all.
+   */
+  private async writeChunk(chunk: Row[]): Promise<boolean> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.retryDelaysMs.length; attempt++) {
+      if (attempt > 0) await sleep(this.retryDelaysMs[attempt - 1]!);
+      try {
+        await insertAuditBatch(this.db, this.opts.dialect, chunk);
+        return true;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (!(await this.databaseAnswers())) {
+      this.logger.error('audit batch write failed and the database does not answer; will retry', { rows: chunk.length, ...describeDbError(lastError) });
+      return false;
+    }
+    this.logger.warn('audit batch refused after retries; writing it in parts to isolate the refused rows', { rows: chunk.length, ...describeDbError(lastError) });
+    const dropped: Row[] = [];
+    const errors: unknown[] = [];
+    await this.writeInParts(chunk, dropped, errors);
+    if (dropped.length === 0) return true;
+    auditEventsDropped.inc({ reason: 'write_failed' }, dropped.length);
+    // Which kinds of event were lost, never their details: those may describe credentials.
+    const eventTypes: Record<string, number> = {};
+    for (const row of dropped) eventTypes[row.eventType] = (eventTypes[row.eventType] ?? 0) + 1;
+    this.logger.error('audit events dropped: the database refused them', { dropped: dropped.length, eventTypes, ...describeDbError(errors[0]) });
+    return true;
+  }
+
+  private async writeInParts(rows: Row[], dropped: Row[], errors: unknown[]): Promise<void> {
+    const middle = Math.ceil(rows.length / 2);
+    for (const part of [rows.slice(0, middle), rows.slice(middle)]) {
+      if (part.length === 0) continue;
+      try {
+        await insertAuditBatch(this.db, this.opts.dialect, part);
+      } catch (err) {
+        if (part.length > 1) await this.writeInParts(part, dropped, errors);
+        else {
+          dropped.push(part[0]!);
+          errors.push(err);
+        }
+      }
+    }
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      await this.db.$queryRawUnsafe('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+// The driver's message only: some drivers echo the statement, and with it the parameters, in other fields.
+function describeDbError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { error: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { error: err.message.slice(0, 300), ...(typeof code === 'string' ? { code } : {}) };
 }
 
 function toRow(entry: AuditEntry): Row {

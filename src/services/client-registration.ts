@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/env.js';
 import type { Db, OAuthClient, User } from '../db/client.js';
+import { hasControlCharacters } from '../domain/control-characters.js';
 import { constantTimeEqual } from '../domain/crypto.js';
 import { Conflict, Forbidden, InvalidClientMetadata, InvalidRedirectUri, InvalidToken, NotFound, OAuthError } from '../domain/errors.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../domain/grant-types.js';
@@ -111,7 +112,7 @@ export class ClientRegistrationService {
       subject: { type: 'oauth_client', id: client.id },
       clientId: client.clientId,
       request: req,
-      // Key names matter: the audit log masks keys that look like credentials (e.g. "*token*").
+      // Key names matter: the audit log masks keys that name credentials (e.g. "*_token", "*_secret").
       details: {
         client_name: meta.client_name,
         client_type: client.clientType,
@@ -168,6 +169,8 @@ export class ClientRegistrationService {
  */
 export function validateClientMetadata(input: unknown): ClientMetadata {
   if (!isObject(input)) throw new InvalidClientMetadata('client metadata must be a JSON object');
+  // Unknown fields are ignored, but not ones whose very names are malformed.
+  if (Object.keys(input).some(hasControlCharacters)) throw new InvalidClientMetadata('metadata names must not contain control characters');
 
   // §2: grant_types defaults to authorization_code.
   const grantTypes = stringList(input, 'grant_types', InvalidClientMetadata) ?? ['authorization_code'];
@@ -263,6 +266,7 @@ function optionalString(input: Record<string, unknown>, key: string): string | u
   const value = input[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new InvalidClientMetadata(`${key} must be a string`);
+  if (hasControlCharacters(value)) throw new InvalidClientMetadata(`${key} must not contain control characters`);
   return value;
 }
 
@@ -271,5 +275,8 @@ function stringList(input: Record<string, unknown>, key: string, ErrorType: new 
   const value = input[key];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) throw new ErrorType(`${key} must be an array of strings`);
+  // Checked before any URL parsing: the WHATWG parser silently drops tabs and newlines, so a URI with
+  // them would pass and then be stored as sent.
+  if (value.some(hasControlCharacters)) throw new ErrorType(`${key} must not contain control characters`);
   return [...new Set(value)];
 }

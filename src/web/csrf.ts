@@ -5,6 +5,16 @@ import type { Context, Next } from 'koa';
 import { constantTimeEqual, randomToken } from '../domain/crypto.js';
 import { Forbidden } from '../domain/errors.js';
 
+/**
+ * The token for a page's forms, created only if the page actually prints it. A new token is what makes
+ * an anonymous visitor's session worth storing, so a page without a form (a 404, an error) must not
+ * create one: otherwise every anonymous request would leave a session row behind. Nunjucks prints a
+ * value through its toString(), which is when the token is made.
+ */
+export function lazyCsrfToken(ctx: Context): { toString(): string } {
+  return { toString: () => ensureCsrfToken(ctx) };
+}
+
 export function ensureCsrfToken(ctx: Context): string {
   const session = ctx.session;
   if (!session) return '';

@@ -31,8 +31,17 @@ function describe(err: unknown): [number, string, string] {
   return [500, 'Something went wrong', 'The server could not handle this request. Please try again later.'];
 }
 
-export function pageNotFound(render: Renderer) {
-  return async function pageNotFoundMiddleware(ctx: Context): Promise<void> {
-    if (ctx.status === 404 && ctx.body === undefined) render(ctx, 'error.njk', { title: 'Page not found', message: 'There is nothing at this address.' }, 404);
+/**
+ * What the router did not answer, as a page: 404 for an unknown path, and the 405 (with `Allow`) or
+ * 501 that the router's allowedMethods() set for a known path asked with the wrong method. Placed
+ * before the router so it runs after allowedMethods() has decided.
+ */
+export function pageUnrouted(render: Renderer) {
+  return async function pageUnroutedMiddleware(ctx: Context, next: Next): Promise<void> {
+    await next();
+    if (ctx.body !== undefined && ctx.body !== null) return;
+    if (ctx.status === 404) render(ctx, 'error.njk', { title: 'Page not found', message: 'There is nothing at this address.' }, 404);
+    else if (ctx.status === 405) render(ctx, 'error.njk', { title: 'Method not allowed', message: `This address does not accept ${ctx.method} requests.` }, 405);
+    else if (ctx.status === 501) render(ctx, 'error.njk', { title: 'Not implemented', message: `The ${ctx.method} method is not supported.` }, 501);
   };
 }

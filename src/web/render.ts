@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import nunjucks from 'nunjucks';
 import { fileURLToPath } from 'node:url';
-import { ensureCsrfToken } from './csrf.js';
+import { lazyCsrfToken } from './csrf.js';
 
 // templates/ sits at the repository root, two levels above both src/web and dist/web.
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -15,12 +15,12 @@ export function createTemplates(opts: { watch?: boolean } = {}): nunjucks.Enviro
 
 export type Renderer = (ctx: Context, template: string, vars?: Record<string, unknown>, status?: number) => void;
 
-/** Renders a page with what every page needs: the signed-in user and a CSRF token for its forms. */
+/** Renders a page with what every page needs: the signed-in user and a CSRF token for its forms (made only if printed). */
 export function createRenderer(env: nunjucks.Environment, site: { name: string }): Renderer {
   return function render(ctx, template, vars = {}, status = 200) {
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = env.render(template, { site, user: ctx.state.user ?? null, csrfToken: ensureCsrfToken(ctx), ...vars });
+    ctx.body = env.render(template, { site, user: ctx.state.user ?? null, csrfToken: lazyCsrfToken(ctx), ...vars });
   };
 }
