@@ -5,6 +5,7 @@ import type { JwtSigner } from '../keys/jwt.js';
 import type { Logger } from '../ops/logger.js';
 import { AuditLog } from './audit.js';
 import { AuthorizationCodeService } from './authorization-codes.js';
+import { ClientAdminService } from './client-admin.js';
 import { ConsentService } from './consents.js';
 import { IdTokenService } from './id-tokens.js';
 import { ClientCredentialsService } from './client-credentials.js';
@@ -15,6 +16,7 @@ import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
 import { TokenService } from './tokens.js';
+import { UserAdminService } from './user-admin.js';
 import { UserService } from './users.js';
 
 export interface Services {
@@ -30,6 +32,8 @@ export interface Services {
   sessions: SessionService;
   revocation: RevocationService;
   introspection: IntrospectionService;
+  userAdmin: UserAdminService;
+  clientAdmin: ClientAdminService;
 }
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger }): Services {
@@ -46,5 +50,22 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const clientCredentials = new ClientCredentialsService(clients, tokens);
   const revocation = new RevocationService(db, audit);
   const introspection = new IntrospectionService(db, tokens, config, audit);
-  return { audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, consents, clientCredentials, sessions, revocation, introspection };
+  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect);
+  const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
+  return {
+    audit,
+    users,
+    clients,
+    registration,
+    tokens,
+    deviceCodes,
+    authorizationCodes,
+    consents,
+    clientCredentials,
+    sessions,
+    revocation,
+    introspection,
+    userAdmin,
+    clientAdmin,
+  };
 }
