@@ -6,7 +6,7 @@
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { getOperationAST, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { getOperationAST, NoSchemaIntrospectionCustomRule, type GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Context, Next } from 'koa';
 import { Readable } from 'node:stream';
@@ -18,7 +18,7 @@ import { requestInfo } from '../http/request-info.js';
 import type { Logger } from '../ops/logger.js';
 import type { RequestInfo } from '../services/request-context.js';
 import { bearerViewer, cookieViewer, type GraphQLContext, type GraphQLServices, type Viewer } from './context.js';
-import { codedError, maskError } from './errors.js';
+import { codedError, codeValidationErrors, maskError } from './errors.js';
 import { schema } from './schema.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -49,6 +49,14 @@ const GRAPHIQL_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
+// graphql-armor throws its refusals by default, which would skip the other rules and reach the caller
+// uncoded; reported as validation errors they are coded like any other and still stop execution.
+const REPORT_AS_VALIDATION_ERROR = {
+  exposeLimits: true,
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+};
+
 export interface GraphQLDeps {
   config: Pick<Config, 'graphql' | 'baseUrl'>;
   db: Db;
@@ -69,11 +77,12 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     landingPage: false,
     logging: false,
     plugins: [
-      maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true }),
-      costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, exposeLimits: true }),
-      maxAliasesPlugin({ n: limits.maxAliases, exposeLimits: true }),
+      maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...REPORT_AS_VALIDATION_ERROR }),
+      costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, ...REPORT_AS_VALIDATION_ERROR }),
+      maxAliasesPlugin({ n: limits.maxAliases, ...REPORT_AS_VALIDATION_ERROR }),
       ...(limits.introspection ? [] : [noIntrospection()]),
       crossSiteMutationGuard(),
+      codedValidationErrors(),
     ],
   });
 
@@ -155,6 +164,14 @@ function crossSiteMutationGuard(): Plugin<GraphQLContext & ServerContext> {
           ),
         ],
       });
+    },
+  };
+}
+
+function codedValidationErrors(): Plugin {
+  return {
+    onValidate: () => ({ result, setResult }) => {
+      if (result.length > 0) setResult(codeValidationErrors(result));
     },
   };
 }
