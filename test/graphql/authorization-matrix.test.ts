@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { hashPassword } from '../../src/services/users.js';
 import { createClient } from '../helpers/clients.js';
-import { clientCredentialsToken, codes, deviceFlowToken, gql, signedInBrowser, type CallOptions } from '../helpers/graphql.js';
+import { clientCredentialsToken, codes, deviceFlowToken, gql, signedInBrowser, type CallOptions, type GraphQLResponse } from '../helpers/graphql.js';
 import { postForm } from '../helpers/oauth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { CreateUserDocument, NodeDocument, UserDocument, UsersDocument, ViewerDocument } from './generated/graphql.js';
@@ -81,7 +81,8 @@ const matrix: [string, Outcome, Outcome, Outcome][] = [
   ['userCookieSameOrigin', 'FORBIDDEN', 'FORBIDDEN', 'allowed'],
 ];
 
-async function expectOutcome(res: Awaited<ReturnType<typeof gql>>, outcome: Outcome, field: string): Promise<void> {
+async function expectOutcome(res: GraphQLResponse<object>, outcome: Outcome, field: string): Promise<void> {
+  const data = res.data as Record<string, unknown> | null | undefined;
   if (outcome === 401) {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
@@ -91,10 +92,10 @@ async function expectOutcome(res: Awaited<ReturnType<typeof gql>>, outcome: Outc
   expect(res.status).toBe(200);
   if (outcome === 'allowed') {
     expect(res.errors).toBeUndefined();
-    expect(res.data?.[field]).toBeTruthy();
+    expect(data?.[field]).toBeTruthy();
   } else {
     expect(codes(res)).toEqual([outcome]);
-    expect(res.data?.[field] ?? null).toBeNull();
+    expect(data?.[field] ?? null).toBeNull();
   }
 }
 
