@@ -183,6 +183,21 @@ describe('approveClient and rejectClient', () => {
     expect(await db().auditEvent.count({ where: { eventType: 'CLIENT_APPROVED', subjectId: rowId(reg.id) } })).toBe(1);
   });
 
+  test('racing approval and rejection: exactly one decision wins, the other is CONFLICT (10 rounds)', async () => {
+    for (let round = 0; round < 10; round++) {
+      const reg = await registerPending(`Contested ${round}`);
+      const [approve, reject] = await Promise.all([
+        gql(server, ApproveClientDocument, { id: reg.id }, admin),
+        gql(server, RejectClientDocument, { id: reg.id }, admin),
+      ]);
+      expect([approve, reject].filter((r) => !r.errors)).toHaveLength(1);
+      expect([...codes(approve), ...codes(reject)]).toEqual(['CONFLICT']);
+      const status = (await db().oAuthClient.findUniqueOrThrow({ where: { id: rowId(reg.id) } })).approvalStatus;
+      expect(status).toBe(approve.errors ? 'rejected' : 'approved');
+      expect(await db().auditEvent.count({ where: { eventType: { in: ['CLIENT_APPROVED', 'CLIENT_REJECTED'] }, subjectId: rowId(reg.id) } })).toBe(1);
+    }
+  });
+
   test('a rejected registration stays unable to obtain tokens', async () => {
     const reg = await registerPending('Unwanted');
     const res = await gql(server, RejectClientDocument, { id: reg.id }, admin);
