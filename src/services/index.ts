@@ -8,6 +8,7 @@ import { AttemptPolicy } from './attempt-policy.js';
 import { AuditLog } from './audit.js';
 import { AuthorizationCodeService } from './authorization-codes.js';
 import { AuthorizationFlowService } from './authorization-flow.js';
+import { ClientAdminService } from './client-admin.js';
 import { ConsentService } from './consents.js';
 import { IdTokenService } from './id-tokens.js';
 import { ClientCredentialsService } from './client-credentials.js';
@@ -21,6 +22,7 @@ import { SignInService } from './sign-in.js';
 import { TokenService } from './tokens.js';
 import { UserCodeEntryService } from './user-code-entry.js';
 import { UserInfoService } from './userinfo.js';
+import { UserAdminService } from './user-admin.js';
 import { UserService } from './users.js';
 
 export interface Services {
@@ -40,6 +42,8 @@ export interface Services {
   userInfo: UserInfoService;
   signIn: SignInService;
   userCodeEntry: UserCodeEntryService;
+  userAdmin: UserAdminService;
+  clientAdmin: ClientAdminService;
 }
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore }): Services {
@@ -60,8 +64,10 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const userInfo = new UserInfoService(tokens);
   const signIn = new SignInService(users, audit, new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT'));
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
+  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect);
+  const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,
-    sessions, revocation, introspection, userInfo, signIn, userCodeEntry,
+    sessions, revocation, introspection, userInfo, signIn, userCodeEntry, userAdmin, clientAdmin,
   };
 }

@@ -3,7 +3,7 @@
 // back the others, and counts in details survive masking while credentials do not.
 import { createPrismaClient } from '../../src/db/client.js';
 import { AuditLog } from '../../src/services/audit.js';
-import type { Logger } from '../../src/ops/logger.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { auditBufferDepth, auditEventsDropped } from '../../src/ops/metrics.js';
 import { createClient } from '../helpers/clients.js';
 import { postForm } from '../helpers/oauth.js';
@@ -14,11 +14,6 @@ async function droppedCount(reason: string): Promise<number> {
   return metric.values.find((v) => v.labels.reason === reason)?.value ?? 0;
 }
 
-function capturingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const write = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push(JSON.stringify({ level, msg, ...fields }));
-  return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
-}
 
 describe('audit integrity', () => {
   let server: TestServer;
@@ -52,7 +47,8 @@ describe('audit integrity', () => {
     } else {
       await db.$executeRawUnsafe(`CREATE TRIGGER audit_poison BEFORE INSERT ON audit_events WHEN NEW."eventType" = 'POISONED' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`);
     }
-    const logger = capturingLogger();
+    const captured = captureLog();
+    const logger = captured.logger;
     const audit = new AuditLog(db, logger, { flushIntervalMs: 3_600_000, batchSize: 10_000, dialect, retryDelaysMs: [10, 20] });
     const before = await droppedCount('write_failed');
     const poisoned = new Set([0, 4_999, 12_345, 19_999]);
@@ -73,8 +69,8 @@ describe('audit integrity', () => {
     expect(await db.auditEvent.count({ where: { eventType: 'MIXED_BATCH' } })).toBe(20_000 - refused);
     expect(await db.auditEvent.count({ where: { eventType: { startsWith: 'POISONED' } } })).toBe(0);
     expect(await droppedCount('write_failed')).toBe(before + refused);
-    const log = logger.lines.join('\n');
-    const dropLines = logger.lines.map((l) => JSON.parse(l) as { msg: string; dropped?: number }).filter((l) => l.msg.startsWith('audit events dropped'));
+    const log = captured.text();
+    const dropLines = (captured.lines() as { msg: string; dropped?: number }[]).filter((l) => l.msg.startsWith('audit events dropped'));
     expect(dropLines.reduce((sum, l) => sum + l.dropped!, 0)).toBe(refused);
     expect(log).not.toContain('detail-value-never-logged');
     expect(log).not.toContain('hunter2');
@@ -91,7 +87,8 @@ describe('audit integrity', () => {
   }, 90_000);
 
   test('a full buffer drops the oldest events and counts them', async () => {
-    const logger = capturingLogger();
+    const captured = captureLog();
+    const logger = captured.logger;
     // 2,500 per batch gives the smallest buffer (10,000); the flush started at 2,500 cannot run before
     // this synchronous burst ends, so the last five events push five out.
     const audit = new AuditLog(server.authgate.db, logger, { flushIntervalMs: 3_600_000, batchSize: 2_500, dialect });
@@ -105,13 +102,14 @@ describe('audit integrity', () => {
     const kept = new Set(oldest.map((e) => (JSON.parse(e.details) as { i: number }).i));
     expect([0, 1, 2, 3, 4].some((i) => kept.has(i))).toBe(false);
     expect(kept.has(10_004)).toBe(true);
-    expect(logger.lines.join('\n')).toContain('audit buffer full');
+    expect(captured.text()).toContain('audit buffer full');
   }, 60_000);
 
   test('while the database does not answer, rows are kept (not dropped) until shutdown, where the loss is counted', async () => {
     // Nothing listens on port 1: every query fails at connect, the way an outage looks.
     const unreachable = createPrismaClient({ dialect: 'postgresql', url: 'postgresql://postgres@127.0.0.1:1/none' });
-    const logger = capturingLogger();
+    const captured = captureLog();
+    const logger = captured.logger;
     const audit = new AuditLog(unreachable, logger, { flushIntervalMs: 3_600_000, batchSize: 100, dialect: 'postgresql', retryDelaysMs: [5] });
     const failedBefore = await droppedCount('write_failed');
     const shutdownBefore = await droppedCount('shutdown');
@@ -121,7 +119,7 @@ describe('audit integrity', () => {
     await audit.flush();
     expect(await droppedCount('write_failed')).toBe(failedBefore);
     expect((await auditBufferDepth.get()).values[0]!.value).toBe(depthBefore + 10);
-    expect(logger.lines.join('\n')).toContain('the database does not answer; will retry');
+    expect(captured.text()).toContain('the database does not answer; will retry');
     await audit.close();
     expect(await droppedCount('shutdown')).toBe(shutdownBefore + 10);
     expect((await auditBufferDepth.get()).values[0]!.value).toBe(depthBefore);
