@@ -135,7 +135,7 @@ describe('audit integrity', () => {
     const admin = await db.user.findUniqueOrThrow({ where: { username: 'admin' } });
     await server.authgate.services.revocation.revokeAllForClient(row.id, { userId: admin.id, username: admin.username }, {});
     const event = await db.auditEvent.findFirstOrThrow({ where: { eventType: 'CLIENT_TOKENS_REVOKED', subjectId: row.id } });
-    expect(JSON.parse(event.details)).toEqual({ reason: 'admin_revoke_all', tokens_revoked: 3, authorizations_revoked: 0 });
+    expect(JSON.parse(event.details)).toEqual({ reason: 'admin_revoke_all', tokens_revoked: 3, authorizations_revoked: 0, authorization_codes_revoked: 0, device_codes_revoked: 0 });
 
     const credentials = {
       password: 'pw-1',
