@@ -26,7 +26,7 @@ export function oauthRouter(deps: { config: Config; services: Services; signer: 
   router.get('/.well-known/oauth-authorization-server', discoveryEndpoint(metadata));
   router.get('/.well-known/jwks.json', jwksEndpoint(signer));
   // Unauthenticated for public clients and each call stores a row: limited per address.
-  router.post('/oauth/device/code', limit('device_code', config.rateLimits.deviceCodePerMinute, 60_000), deviceAuthorizationEndpoint(services));
+  router.post('/oauth/device/code', limit('device_code', config.rateLimits.deviceCodePerMinute, 60_000), deviceAuthorizationEndpoint(services, config));
   // Not mounted at all when off, so the path is an ordinary 404 rather than a refusal. Open registration
   // (no initial access token) is limited per address; holders of the token are trusted registrars.
   if (config.dynamicRegistration.enabled) {

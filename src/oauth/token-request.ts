@@ -11,7 +11,7 @@ import { readClientCredentials } from './client-auth.js';
 
 export async function readTokenRequest(
   ctx: Context,
-  services: Services,
+  services: Pick<Services, 'clients'>,
 ): Promise<{ client: OAuthClient; token: string; hint: TokenTypeHint | undefined; req: RequestInfo }> {
   const params = ctx.state.body!;
   const req = requestInfo(ctx);

@@ -15,7 +15,7 @@ import type { ClientService } from './clients.js';
 import { parseRedirectUris } from './clients.js';
 import type { RequestInfo } from './request-context.js';
 import { revokeGrantTokens } from './grant-withdrawal.js';
-import type { IssuedTokens, Outcome, TokenService, TokenSource } from './tokens.js';
+import type { TokenSet, Outcome, TokenService, TokenSource } from './tokens.js';
 
 /** Stage one failed: the client or redirect_uri cannot be trusted, so the user sees an error page. */
 export class UntrustedAuthorizationRequest extends Error {
@@ -133,7 +133,7 @@ export class AuthorizationCodeService {
     input: { code: string; redirectUri?: string; codeVerifier?: string; resources: string[] },
     client: OAuthClient,
     req: RequestInfo,
-  ): Promise<IssuedTokens> {
+  ): Promise<TokenSet> {
     this.clients.requireFlow(client, 'authorization_code');
     const row = await this.db.authorizationCode.findUnique({ where: { codeHash: sha256Hex(input.code) }, include: { user: true } });
     if (!row || row.clientId !== client.id) throw new InvalidGrant('authorization code is invalid');

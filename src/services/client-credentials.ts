@@ -4,7 +4,7 @@ import { InvalidScope, UnauthorizedClient } from '../domain/errors.js';
 import { parseScope, requireScopesWithin } from '../domain/scopes.js';
 import type { ClientService } from './clients.js';
 import type { RequestInfo } from './request-context.js';
-import type { IssuedTokens, TokenService } from './tokens.js';
+import type { TokenSet, TokenService } from './tokens.js';
 
 // No user is involved: identity (openid) and offline access (refresh tokens) make no sense here.
 const USER_ONLY_SCOPES = ['openid', 'offline_access'];
@@ -15,7 +15,7 @@ export class ClientCredentialsService {
     private readonly tokens: TokenService,
   ) {}
 
-  async issue(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<IssuedTokens> {
+  async issue(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<TokenSet> {
     if (client.clientType !== 'confidential') throw new UnauthorizedClient('the client_credentials grant is for confidential clients only');
     this.clients.requireFlow(client, 'client_credentials');
     const allowed = parseScope(client.allowedScopes).filter((s) => !USER_ONLY_SCOPES.includes(s));

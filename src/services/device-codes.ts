@@ -21,17 +21,20 @@ import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
 import type { RequestInfo } from './request-context.js';
 import { inConsentTransaction, mergeConsent } from './consents.js';
-import type { IssuedTokens, TokenService, TokenSource } from './tokens.js';
+import type { TokenSet, TokenService, TokenSource } from './tokens.js';
 
 /** RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
 const SLOW_DOWN_STEP = 5;
 
-export interface DeviceAuthorizationResponse {
-  device_code: string;
-  user_code: string;
-  verification_uri: string;
-  verification_uri_complete: string;
-  expires_in: number;
+/**
+ * A new device authorization (RFC 8628 §3.2): the values the device shows and polls with. The face
+ * adds where the person goes to enter the code (a page of the HTML face).
+ */
+export interface DeviceAuthorization {
+  deviceCode: string;
+  /** The user_code as shown to people (with its separator). */
+  userCode: string;
+  expiresIn: number;
   interval: number;
 }
 
@@ -55,7 +58,7 @@ export class DeviceCodeService {
   ) {}
 
   /** RFC 8628 §3.1–3.2. */
-  async authorize(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<DeviceAuthorizationResponse> {
+  async authorize(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<DeviceAuthorization> {
     this.clients.requireFlow(client, 'device');
     const scopes = parseScope(scope);
     if (scopes.length === 0) throw new InvalidScope('scope is required');
@@ -79,16 +82,7 @@ export class DeviceCodeService {
       request: req,
       details: { scope: row.scopes, expires_at: expiresAt.toISOString() },
     });
-    const verificationUri = `${this.config.baseUrl}/device`;
-    const shown = displayUserCode(row.userCode);
-    return {
-      device_code: deviceCode,
-      user_code: shown,
-      verification_uri: verificationUri,
-      verification_uri_complete: `${verificationUri}?user_code=${encodeURIComponent(shown)}`,
-      expires_in: this.config.deviceCode.expiration,
-      interval: row.interval,
-    };
+    return { deviceCode, userCode: displayUserCode(row.userCode), expiresIn: this.config.deviceCode.expiration, interval: row.interval };
   }
 
   /** Finds the pending request a user typed in; BadInput (safe to show) when there is none. */
@@ -142,7 +136,7 @@ export class DeviceCodeService {
   }
 
   /** RFC 8628 §3.4–3.5: the device polls with its device_code. Tokens come out exactly once. */
-  async exchange(deviceCode: string, client: OAuthClient, requestedResources: string[], req: RequestInfo): Promise<IssuedTokens> {
+  async exchange(deviceCode: string, client: OAuthClient, requestedResources: string[], req: RequestInfo): Promise<TokenSet> {
     this.clients.requireFlow(client, 'device');
     const row = await this.db.deviceCode.findUnique({ where: { deviceCodeHash: sha256Hex(deviceCode) }, include: { user: true } });
     if (!row || row.clientId !== client.id) throw new InvalidGrant('device_code is invalid');

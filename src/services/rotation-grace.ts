@@ -6,7 +6,7 @@
 // which only its holder has: the stored ciphertext is useless to anyone reading the database, and it is
 // cleared when the window ends. node:crypto does both primitives; a library would add nothing.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { IssuedTokens } from './tokens.js';
+import type { TokenSet } from './tokens.js';
 
 const INFO = 'authgate refresh-rotation-grace v1';
 const IV_BYTES = 12;
@@ -18,7 +18,7 @@ function keyFor(oldTokenValue: string, oldTokenId: string): Buffer {
 }
 
 /** Seals the successor response for the holder of `oldTokenValue`; base64url(iv | tag | ciphertext). */
-export function sealSuccessor(response: IssuedTokens, oldTokenValue: string, oldTokenId: string): string {
+export function sealSuccessor(response: TokenSet, oldTokenValue: string, oldTokenId: string): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', keyFor(oldTokenValue, oldTokenId), iv);
   cipher.setAAD(Buffer.from(oldTokenId));
@@ -27,14 +27,14 @@ export function sealSuccessor(response: IssuedTokens, oldTokenValue: string, old
 }
 
 /** Opens what sealSuccessor produced; null if it was not sealed for this token (or was tampered with). */
-export function openSuccessor(sealed: string, oldTokenValue: string, oldTokenId: string): IssuedTokens | null {
+export function openSuccessor(sealed: string, oldTokenValue: string, oldTokenId: string): TokenSet | null {
   try {
     const raw = Buffer.from(sealed, 'base64url');
     const decipher = createDecipheriv('aes-256-gcm', keyFor(oldTokenValue, oldTokenId), raw.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(oldTokenId));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
-    return JSON.parse(text) as IssuedTokens;
+    return JSON.parse(text) as TokenSet;
   } catch {
     return null;
   }

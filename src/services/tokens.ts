@@ -19,12 +19,16 @@ import type { RequestInfo } from './request-context.js';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
-export interface IssuedTokens {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  refresh_token?: string;
-  id_token?: string;
+/**
+ * What a grant issued: the token values (handed out once, never stored) and what they carry. Each
+ * face renders it in its own dialect (the token endpoint as RFC 6749 §5.1 JSON).
+ */
+export interface TokenSet {
+  accessToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  refreshToken?: string;
+  idToken?: string;
   scope: string;
 }
 
@@ -56,12 +60,12 @@ export interface TokenSource {
 }
 
 /** How an issuing transaction ended; its audit entry is written after commit. */
-export type Outcome = ({ response: IssuedTokens } | { error: OAuthError }) & { audit?: AuditEntry };
+export type Outcome = ({ response: TokenSet } | { error: OAuthError }) & { audit?: AuditEntry };
 
 interface PreparedIssuance {
   rows: Prisma.TokenCreateManyInput[];
   accessId: string;
-  response: IssuedTokens;
+  response: TokenSet;
 }
 
 export interface ActiveAccessToken {
@@ -86,7 +90,7 @@ export class TokenService {
    * Issues an access token, and a refresh token when `withRefresh` and refresh tokens are enabled, as a
    * new family. `source` is what the grant redeems (a code): it is claimed in the same transaction.
    */
-  async issue(grant: Grant, opts: { withRefresh: boolean; source?: TokenSource }, req: RequestInfo): Promise<IssuedTokens> {
+  async issue(grant: Grant, opts: { withRefresh: boolean; source?: TokenSource }, req: RequestInfo): Promise<TokenSet> {
     const familyId = randomUUID();
     const withRefresh = opts.withRefresh && this.config.refreshTokens.enabled;
     const prepared = await this.prepare(grant, {
@@ -118,7 +122,7 @@ export class TokenService {
     client: OAuthClient,
     requested: { scope?: string; resources: string[] },
     req: RequestInfo,
-  ): Promise<IssuedTokens> {
+  ): Promise<TokenSet> {
     const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(presented) }, include: { user: true } });
     if (!row || row.category !== 'refresh') throw new InvalidGrant('refresh token is invalid');
     if (row.clientId !== client.id) throw new InvalidGrant('refresh token was issued to another client');
@@ -205,7 +209,7 @@ export class TokenService {
    * rows together. What is refused is answered only after the transaction has committed, so a reuse
    * revocation made inside it is never rolled back.
    */
-  private async commit(grant: Grant, prepared: PreparedIssuance, source: TokenSource | null): Promise<IssuedTokens> {
+  private async commit(grant: Grant, prepared: PreparedIssuance, source: TokenSource | null): Promise<TokenSet> {
     if (!source && !grant.user && prepared.rows.length === 1) {
       // Nothing redeemed, no user: the client is the whole grant, checked and written in one statement.
       const row = prepared.rows[0]!;
@@ -224,7 +228,7 @@ export class TokenService {
   }
 
   /** A refresh token that is no longer active: a grace replay, a reuse (theft), or simply invalid. */
-  private async settleRetired(row: Token, presented: string, client: OAuthClient, req: RequestInfo): Promise<IssuedTokens> {
+  private async settleRetired(row: Token, presented: string, client: OAuthClient, req: RequestInfo): Promise<TokenSet> {
     const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
       const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: row.clientId, userId: row.userId });
       if (refusal) return { error: new InvalidGrant(refusal) };
@@ -233,7 +237,7 @@ export class TokenService {
     return this.settle(outcome);
   }
 
-  private async settle(outcome: Outcome): Promise<IssuedTokens> {
+  private async settle(outcome: Outcome): Promise<TokenSet> {
     // Reuse and grace replays are written at once: they are what an investigation looks for.
     if (outcome.audit) await this.audit.recordNow(outcome.audit);
     if ('error' in outcome) throw outcome.error;
@@ -253,7 +257,7 @@ export class TokenService {
       if (sealed) {
         const elapsed = Math.floor((now.getTime() - (current.revokedAt ?? now).getTime()) / 1000);
         return {
-          response: { ...sealed, expires_in: Math.max(sealed.expires_in - elapsed, 1) },
+          response: { ...sealed, expiresIn: Math.max(sealed.expiresIn - elapsed, 1) },
           audit: {
             eventType: 'REFRESH_TOKEN_GRACE_REPLAY',
             actor: { userId: row.userId },
@@ -341,7 +345,7 @@ export class TokenService {
     return profile === 'standard' ? base + jitterSeconds(this.config.jwt.expirationJitter) : base;
   }
 
-  private async response(grant: Grant, access: { value: string; lifetime: number }, refreshValue?: string): Promise<IssuedTokens> {
+  private async response(grant: Grant, access: { value: string; lifetime: number }, refreshValue?: string): Promise<TokenSet> {
     // OIDC Core §3.1.3.3 / §12.2: an ID Token accompanies user tokens whenever `openid` was granted.
     const idToken =
       grant.user && grant.scopes.includes('openid')
@@ -356,11 +360,10 @@ export class TokenService {
           })
         : undefined;
     return {
-      access_token: access.value,
-      token_type: 'Bearer',
-      expires_in: access.lifetime,
-      ...(refreshValue ? { refresh_token: refreshValue } : {}),
-      ...(idToken ? { id_token: idToken } : {}),
+      accessToken: access.value,
+      expiresIn: access.lifetime,
+      ...(refreshValue ? { refreshToken: refreshValue } : {}),
+      ...(idToken ? { idToken } : {}),
       scope: formatScope(grant.scopes),
     };
   }

@@ -12,14 +12,17 @@ import type { Renderer } from './render.js';
 import { requireUser } from './session.js';
 import { describeWait } from './wait.js';
 
+/** RFC 8628 §3.2 verification_uri: where a person enters the code their device shows. */
+export const DEVICE_VERIFICATION_PATH = '/device';
+
 export function deviceRoutes(router: Router, deps: { services: { userCodeEntry: UserCodeEntryService }; render: Renderer }): void {
   const { services, render } = deps;
 
-  router.get('/device', requireUser(), async (ctx: Context) => {
+  router.get(DEVICE_VERIFICATION_PATH, requireUser(), async (ctx: Context) => {
     render(ctx, 'device.njk', { userCode: firstQuery(ctx, 'user_code') ?? '' });
   });
 
-  router.post('/device/verify', requireUser({ formPage: '/device' }), csrfProtect, async (ctx: Context) => {
+  router.post('/device/verify', requireUser({ formPage: DEVICE_VERIFICATION_PATH }), csrfProtect, async (ctx: Context) => {
     const body = ctx.state.body!;
     const userCode = (body.get('user_code') ?? '').trim();
     const action = body.get('action');

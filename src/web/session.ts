@@ -22,7 +22,7 @@ declare module 'koa' {
   }
 }
 
-export function sessionMiddleware(app: Koa, config: Config, services: Services): Koa.Middleware {
+export function sessionMiddleware(app: Koa, config: Config, services: Pick<Services, 'sessions'>): Koa.Middleware {
   app.keys = [config.session.secret];
   const middleware = session(
     {
@@ -58,7 +58,7 @@ function stripCookieMeta(data: SessionData): SessionData {
   return rest;
 }
 
-export function loadUser(services: Services) {
+export function loadUser(services: Pick<Services, 'users'>) {
   return async function loadUserMiddleware(ctx: Context, next: Next): Promise<void> {
     const userId = ctx.session?.userId;
     if (typeof userId === 'string') {

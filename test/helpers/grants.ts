@@ -80,6 +80,6 @@ export async function tokensFromCode(server: TestServer, user: User, client: OAu
 export async function approvedDeviceCode(server: TestServer, user: User, client: OAuthClient): Promise<string> {
   const services = server.authgate.services;
   const device = await services.deviceCodes.authorize(client, SCOPES.join(' '), [], req);
-  await services.deviceCodes.decide(device.user_code, user, true, req);
-  return device.device_code;
+  await services.deviceCodes.decide(device.userCode, user, true, req);
+  return device.deviceCode;
 }

@@ -5,7 +5,7 @@ import type { Services } from '../../services/index.js';
 import { sendJson } from '../respond.js';
 import { readTokenRequest } from '../token-request.js';
 
-export function introspectEndpoint(services: Services) {
+export function introspectEndpoint(services: Pick<Services, 'clients' | 'introspection'>) {
   return async function introspect(ctx: Context): Promise<void> {
     const { client, token, hint, req } = await readTokenRequest(ctx, services);
     // Any authenticated confidential client may introspect any token (see IntrospectionService).

@@ -6,7 +6,7 @@ import { requestInfo } from '../../http/request-info.js';
 import type { Services } from '../../services/index.js';
 import { sendJson } from '../respond.js';
 
-export function registrationEndpoint(services: Services) {
+export function registrationEndpoint(services: Pick<Services, 'registration'>) {
   return async function register(ctx: Context): Promise<void> {
     const req = requestInfo(ctx);
     // The initial access token is checked before the metadata is looked at, so a caller without

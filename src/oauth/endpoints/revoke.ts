@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Services } from '../../services/index.js';
 import { readTokenRequest } from '../token-request.js';
 
-export function revokeEndpoint(services: Services) {
+export function revokeEndpoint(services: Pick<Services, 'clients' | 'revocation'>) {
   return async function revoke(ctx: Context): Promise<void> {
     // §2.1: credentials first, the same way the token endpoint takes them (public clients: client_id only).
     const { client, token, hint, req } = await readTokenRequest(ctx, services);

@@ -5,9 +5,10 @@ import { requestInfo } from '../../http/request-info.js';
 import type { Services } from '../../services/index.js';
 import { readClientCredentials } from '../client-auth.js';
 import { sendJson } from '../respond.js';
-import type { GrantHandler } from '../grants/index.js';
+import { tokenResponse } from '../token-response.js';
+import type { GrantHandler, GrantServices } from '../grants/grant.js';
 
-export function tokenEndpoint(services: Services, grants: readonly GrantHandler[]) {
+export function tokenEndpoint(services: GrantServices & Pick<Services, 'clients'>, grants: readonly GrantHandler[]) {
   const byType = new Map(grants.map((g) => [g.grantType, g]));
   return async function token(ctx: Context): Promise<void> {
     const params = ctx.state.body!;
@@ -19,6 +20,6 @@ export function tokenEndpoint(services: Services, grants: readonly GrantHandler[
     for (const name of grant.parameters) if (name !== 'resource') params.get(name);
     const req = requestInfo(ctx);
     const client = await services.clients.authenticate(readClientCredentials(ctx, params), req);
-    sendJson(ctx, await grant.handle({ client, params, services, req }));
+    sendJson(ctx, tokenResponse(await grant.handle({ client, params, services, req })));
   };
 }

@@ -15,7 +15,7 @@ export function bearerToken(ctx: Context, fallback: string | undefined): string 
   return token;
 }
 
-export function tokenInfoEndpoint(services: Services) {
+export function tokenInfoEndpoint(services: Pick<Services, 'tokens'>) {
   return async function tokenInfo(ctx: Context): Promise<void> {
     const params = ctx.method === 'GET' ? queryParams(ctx) : ctx.state.body!;
     const { token, claims } = await services.tokens.validateAccessToken(bearerToken(ctx, params.optional('access_token')));
