@@ -276,21 +276,9 @@ async function findOrThrow(tx: Tx, id: string): Promise<OAuthClient> {
   return client;
 }
 
-/** The settings as audited: never the secret hash. */
+/** The settings as audited (scopes in their stored form): never the secret hash. */
 function describe(client: OAuthClient): Record<string, unknown> {
-  return {
-    name: client.name,
-    description: client.description,
-    clientType: client.clientType,
-    redirectUris: parseRedirectUris(client),
-    allowedScopes: client.allowedScopes,
-    enableDeviceFlow: client.enableDeviceFlow,
-    enableAuthCodeFlow: client.enableAuthCodeFlow,
-    enableClientCredentials: client.enableClientCredentials,
-    tokenProfile: client.tokenProfile,
-    active: client.active,
-    isServiceAccount: client.isServiceAccount,
-  };
+  return { ...currentSettings(client), allowedScopes: client.allowedScopes };
 }
 
 function changedSettings(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
