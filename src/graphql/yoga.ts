@@ -3,6 +3,7 @@
 // The Koa side decides who is calling before Yoga runs: a Bearer token must be valid (else 401 with
 // WWW-Authenticate, RFC 6750 §3.1), otherwise the browser session's user is the viewer. It also reads
 // the body itself, with a size limit, because Yoga would read an unbounded stream.
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -35,16 +36,17 @@ interface ServerContext {
 // no CORS preflight, so another site's page cannot make one.
 const NON_SIMPLE_TYPES = ['application/json', 'application/graphql-response+json'];
 
-// GraphiQL's page loads its script and styles from unpkg in the admin's browser (never from this
-// server's side); the pages' strict policy would block it, so that one page gets this policy.
+// GraphiQL is served whole by this server (@graphql-yoga/render-graphiql inlines its script, styles and
+// editor workers), so it works on networks without internet access and loads nothing from elsewhere.
+// Its inline script and blob workers need more than the pages' strict policy allows, on this page only.
 const GRAPHIQL_CSP = [
   "default-src 'none'",
-  "script-src 'unsafe-inline' https://unpkg.com",
-  "style-src 'unsafe-inline' https://unpkg.com",
-  "connect-src 'self' https://unpkg.com",
-  "worker-src blob:",
-  "img-src 'self' data: https://raw.githubusercontent.com",
-  "font-src https://unpkg.com data:",
+  "script-src 'unsafe-inline'",
+  "style-src 'unsafe-inline'",
+  "connect-src 'self'",
+  'worker-src blob:',
+  "img-src 'self' data:",
+  'font-src data:',
   "frame-ancestors 'none'",
   "base-uri 'none'",
 ].join('; ');
@@ -74,6 +76,7 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     maskedErrors: { maskError: maskError(logger) },
     batching: { limit: limits.maxBatch },
     graphiql: limits.graphiql ? { title: 'AuthGate GraphQL' } : false,
+    renderGraphiQL,
     landingPage: false,
     // Yoga's default CORS reflects any Origin with credentials, which would let any site read a
     // signed-in admin's data; /graphql is for this site's pages and for token-bearing tools only.
