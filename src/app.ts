@@ -59,7 +59,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const render = createRenderer(createTemplates(), { name: 'AuthGate' });
   const protocol = oauthRouter({ config, services, signer, redis });
   const limiters = createAttemptLimiters(redis, `${config.redisKeyPrefix}attempts:`);
-  const pages = webRouter({ services, render, config, limiters });
+  const pages = webRouter({ services, render, config, limiters, logger });
   const body = readBody({ limitBytes: config.bodyLimitBytes });
 
   app.use(lastResort(logger));

@@ -1,6 +1,7 @@
 // The audit pipeline. Events are buffered in memory and written in batches (one INSERT per
 // batch) so auditing never adds a database round trip to a request. Critical security events can be
 // written at once with `recordNow`. The buffer is flushed on shutdown so nothing is lost.
+import { randomUUID } from 'node:crypto';
 import { insertAuditBatch } from '../db/audit-batch.js';
 import type { Db, Prisma } from '../db/client.js';
 import type { Severity } from '../generated/sqlite/enums.js';
@@ -37,11 +38,14 @@ export function maskSecrets(value: unknown, depth = 0): unknown {
 }
 
 type Row = Prisma.AuditEventCreateManyInput;
+/** A row as written: id and time are set when the event is recorded. */
+export type WrittenAuditRow = Row & { id: string; createdAt: Date };
 
 export class AuditLog {
-  private buffer: Row[] = [];
+  private buffer: WrittenAuditRow[] = [];
   private timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
+  private listeners: ((rows: WrittenAuditRow[]) => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -65,7 +69,18 @@ export class AuditLog {
 
   /** Written before returning: for events that must not be lost even if the process dies next. */
   async recordNow(entry: AuditEntry): Promise<void> {
-    await this.db.auditEvent.create({ data: toRow(entry) });
+    const row = toRow(entry);
+    await this.db.auditEvent.create({ data: row });
+    this.written([row]);
+  }
+
+  /** Called with every batch once it is stored (the live audit stream); a listener must not throw. */
+  onWritten(listener: (rows: WrittenAuditRow[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private written(rows: WrittenAuditRow[]): void {
+    for (const listener of this.listeners) listener(rows);
   }
 
   /** Writes everything buffered so far. Concurrent calls are serialised. */
@@ -84,6 +99,7 @@ export class AuditLog {
       const batch = this.buffer.splice(0, this.opts.batchSize);
       try {
         await insertAuditBatch(this.db, this.opts.dialect, batch);
+        this.written(batch);
       } catch (err) {
         // Put the batch back so a later flush retries it; stop this round.
         this.buffer.unshift(...batch);
@@ -94,8 +110,9 @@ export class AuditLog {
   }
 }
 
-function toRow(entry: AuditEntry): Row {
+function toRow(entry: AuditEntry): WrittenAuditRow {
   return {
+    id: randomUUID(),
     eventType: entry.eventType,
     severity: entry.severity ?? 'INFO',
     success: entry.success ?? true,

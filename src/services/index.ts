@@ -3,7 +3,9 @@ import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import type { Logger } from '../ops/logger.js';
+import { AccountService } from './account.js';
 import { AuditLog } from './audit.js';
+import { AuditQueryService } from './audit-query.js';
 import { AuthorizationCodeService } from './authorization-codes.js';
 import { ConsentService } from './consents.js';
 import { IdTokenService } from './id-tokens.js';
@@ -14,6 +16,8 @@ import { DeviceCodeService } from './device-codes.js';
 import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
+import { StatsService } from './stats.js';
+import { TokenAdminService } from './token-admin.js';
 import { TokenService } from './tokens.js';
 import { UserService } from './users.js';
 
@@ -30,6 +34,10 @@ export interface Services {
   sessions: SessionService;
   revocation: RevocationService;
   introspection: IntrospectionService;
+  tokenAdmin: TokenAdminService;
+  auditQuery: AuditQueryService;
+  account: AccountService;
+  stats: StatsService;
 }
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger }): Services {
@@ -46,5 +54,26 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const clientCredentials = new ClientCredentialsService(clients, tokens);
   const revocation = new RevocationService(db, audit);
   const introspection = new IntrospectionService(db, tokens, config, audit);
-  return { audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, consents, clientCredentials, sessions, revocation, introspection };
+  const tokenAdmin = new TokenAdminService(db, audit, revocation);
+  const auditQuery = new AuditQueryService(db);
+  const account = new AccountService(db, audit);
+  const stats = new StatsService(db, config.database.dialect);
+  return {
+    audit,
+    users,
+    clients,
+    registration,
+    tokens,
+    deviceCodes,
+    authorizationCodes,
+    consents,
+    clientCredentials,
+    sessions,
+    revocation,
+    introspection,
+    tokenAdmin,
+    auditQuery,
+    account,
+    stats,
+  };
 }

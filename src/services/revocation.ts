@@ -132,4 +132,24 @@ export class RevocationService {
     });
     return counts;
   }
+
+  /**
+   * Ends every token of one rotation family (an investigator following a leaked token to everything
+   * it spawned). Throws NotFound for a family with no tokens.
+   */
+  async revokeFamily(familyId: string, actor: Actor, req: RequestInfo): Promise<{ tokensRevoked: number }> {
+    const first = await this.db.token.findFirst({ where: { familyId }, include: { client: true } });
+    if (!first) throw new NotFound('token family not found');
+    const tokensRevoked = await this.db.$transaction((tx) => revokeTokensWhere(tx, { familyId }));
+    await this.audit.recordNow({
+      eventType: 'TOKEN_FAMILY_REVOKED',
+      severity: 'WARNING',
+      actor: { userId: actor.userId, username: actor.username },
+      subject: { type: 'token_family', id: familyId },
+      clientId: first.client.clientId,
+      request: req,
+      details: { reason: 'admin_request', user_id: first.userId, tokens_revoked: tokensRevoked },
+    });
+    return { tokensRevoked };
+  }
 }

@@ -1,0 +1,156 @@
+// A person's own account: where they are signed in, which apps they let in, which tokens are live,
+// and ending any of those; changing their password. Also the two admin counterparts (ending someone
+// else's authorization or session). Another user's rows are NotFound, never Forbidden, so ids cannot
+// be probed.
+import bcrypt from 'bcryptjs';
+import type { Db, OAuthClient, Session, Token, UserAuthorization } from '../db/client.js';
+import { BadInput, NotFound } from '../domain/errors.js';
+import type { AuditLog } from './audit.js';
+import type { RequestInfo } from './request-context.js';
+import type { Actor } from './revocation.js';
+import { revokeTokensWhere } from './tokens.js';
+import { hashPassword } from './users.js';
+
+// bcrypt reads only the first 72 bytes; a longer password would silently be cut there.
+const PASSWORD_MAX_BYTES = 72;
+const PASSWORD_MIN_LENGTH = 8;
+
+export type AuthorizationWithClient = UserAuthorization & { client: OAuthClient };
+
+/** Refuses a password this server will not store, with a message safe to show. */
+export function checkNewPassword(password: string): void {
+  if (password.length < PASSWORD_MIN_LENGTH) throw new BadInput(`the password must be at least ${PASSWORD_MIN_LENGTH} characters`);
+  if (Buffer.byteLength(password) > PASSWORD_MAX_BYTES) throw new BadInput(`the password must be at most ${PASSWORD_MAX_BYTES} bytes`);
+}
+
+export class AccountService {
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** Browser sessions that have not expired, newest first. Session ids are the stored SHA-256 of the cookie's id. */
+  sessions(userId: string): Promise<Session[]> {
+    const now = new Date();
+    return this.db.session.findMany({
+      where: { userId, expiresAt: { gt: now }, absoluteExpiresAt: { gt: now } },
+      orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }],
+    });
+  }
+
+  /** Apps the user has let in (consent page or device approval), most recent first. */
+  authorizations(userId: string): Promise<AuthorizationWithClient[]> {
+    return this.db.userAuthorization.findMany({
+      where: { userId, revokedAt: null },
+      include: { client: true },
+      orderBy: [{ grantedAt: 'desc' }, { id: 'asc' }],
+    });
+  }
+
+  /** Tokens that work now (active and unexpired), newest first. */
+  tokens(userId: string): Promise<(Token & { client: OAuthClient })[]> {
+    return this.db.token.findMany({
+      where: { userId, status: 'active', expiresAt: { gt: new Date() } },
+      include: { client: true },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    });
+  }
+
+  /** Ends one of the user's sessions (or, for an admin, anyone's: `ownerId` undefined). */
+  async revokeSession(sessionId: string, actor: Actor, req: RequestInfo, ownerId?: string): Promise<void> {
+    const session = await this.db.session.findUnique({ where: { id: sessionId } });
+    if (!session || session.userId === null || (ownerId !== undefined && session.userId !== ownerId)) throw new NotFound('session not found');
+    const { count } = await this.db.session.deleteMany({ where: { id: sessionId } });
+    if (count === 0) throw new NotFound('session not found');
+    this.audit.record({
+      eventType: 'SESSION_REVOKED',
+      severity: ownerId === undefined ? 'WARNING' : 'INFO',
+      actor,
+      subject: { type: 'user', id: session.userId },
+      request: req,
+      details: { reason: ownerId === undefined ? 'admin_request' : 'owner_request', sessions_ended: 1 },
+    });
+  }
+
+  /** Ends every session of the user but the one asking (`keepSessionId`; none when called with a Bearer token). */
+  async revokeOtherSessions(userId: string, keepSessionId: string | undefined, actor: Actor, req: RequestInfo): Promise<number> {
+    const { count } = await this.db.session.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
+    this.audit.record({
+      eventType: 'SESSIONS_REVOKED',
+      actor,
+      subject: { type: 'user', id: userId },
+      request: req,
+      details: { reason: 'owner_request', sessions_ended: count },
+    });
+    return count;
+  }
+
+  /**
+   * An administrator withdraws a user's consent to a client: the consent is marked revoked and every
+   * token of that user for that client ends, in one transaction.
+   */
+  async revokeAuthorizationAsAdmin(authorizationId: string, actor: Actor, req: RequestInfo): Promise<{ authorization: AuthorizationWithClient; tokensRevoked: number }> {
+    const authorization = await this.db.userAuthorization.findUnique({ where: { id: authorizationId }, include: { client: true } });
+    if (!authorization) throw new NotFound('authorization not found');
+    const now = new Date();
+    const tokensRevoked = await this.db.$transaction(async (tx) => {
+      await tx.userAuthorization.updateMany({ where: { id: authorization.id, revokedAt: null }, data: { revokedAt: now } });
+      return revokeTokensWhere(tx, { userId: authorization.userId, clientId: authorization.clientId });
+    });
+    await this.audit.recordNow({
+      eventType: 'AUTHORIZATION_REVOKED',
+      severity: 'WARNING',
+      actor,
+      subject: { type: 'user_authorization', id: authorization.id },
+      clientId: authorization.client.clientId,
+      request: req,
+      details: { reason: 'admin_request', user_id: authorization.userId, tokens_revoked: tokensRevoked },
+    });
+    return { authorization: { ...authorization, revokedAt: authorization.revokedAt ?? now }, tokensRevoked };
+  }
+
+  /**
+   * Local users only. The current password must be right; the new one replaces it and every other
+   * session ends (someone who knew the old password may be signed in elsewhere), in one transaction.
+   */
+  async changePassword(
+    userId: string,
+    input: { currentPassword: string; newPassword: string },
+    keepSessionId: string | undefined,
+    req: RequestInfo,
+  ): Promise<{ sessionsEnded: number }> {
+    const user = await this.db.user.findUnique({ where: { id: userId } });
+    if (!user || !user.active) throw new NotFound('user not found');
+    if (user.authSource !== 'local' || !user.passwordHash) throw new BadInput('this account signs in elsewhere; its password cannot be changed here');
+    if (!(await bcrypt.compare(input.currentPassword, user.passwordHash))) {
+      this.audit.record({
+        eventType: 'PASSWORD_CHANGE_FAILED',
+        severity: 'WARNING',
+        success: false,
+        actor: { userId: user.id, username: user.username },
+        subject: { type: 'user', id: user.id },
+        request: req,
+        details: { reason: 'wrong_current_password' },
+      });
+      throw new BadInput('the current password is not correct');
+    }
+    checkNewPassword(input.newPassword);
+    const passwordHash = await hashPassword(input.newPassword);
+    const sessionsEnded = await this.db.$transaction(async (tx) => {
+      // Conditional on the hash just checked: of two concurrent changes only one applies.
+      const changed = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+      if (changed.count !== 1) throw new BadInput('the password was changed meanwhile; sign in again and retry');
+      const ended = await tx.session.deleteMany({ where: { userId: user.id, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
+      return ended.count;
+    });
+    await this.audit.recordNow({
+      eventType: 'PASSWORD_CHANGED',
+      severity: 'WARNING',
+      actor: { userId: user.id, username: user.username },
+      subject: { type: 'user', id: user.id },
+      request: req,
+      details: { reason: 'owner_request', sessions_ended: sessionsEnded },
+    });
+    return { sessionsEnded };
+  }
+}
