@@ -3,7 +3,7 @@
 // else's authorization or session). Another user's rows are NotFound, never Forbidden, so ids cannot
 // be probed.
 import bcrypt from 'bcryptjs';
-import type { Db, OAuthClient, Session, Token, UserAuthorization } from '../db/client.js';
+import type { Db, OAuthClient, Prisma, Session, Token, UserAuthorization } from '../db/client.js';
 import { BadInput, NotFound } from '../domain/errors.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
@@ -14,6 +14,11 @@ import { hashPassword } from './users.js';
 // bcrypt reads only the first 72 bytes; a longer password would silently be cut there.
 const PASSWORD_MAX_BYTES = 72;
 const PASSWORD_MIN_LENGTH = 8;
+
+// Most recent first; the id keeps the order total, so cursor pages never repeat or skip a row.
+export const RECENT_SESSIONS: Prisma.SessionOrderByWithRelationInput[] = [{ updatedAt: 'desc' }, { id: 'asc' }];
+export const RECENT_AUTHORIZATIONS: Prisma.UserAuthorizationOrderByWithRelationInput[] = [{ grantedAt: 'desc' }, { id: 'asc' }];
+export const RECENT_TOKENS: Prisma.TokenOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
 
 export type AuthorizationWithClient = UserAuthorization & { client: OAuthClient };
 
@@ -29,31 +34,31 @@ export class AccountService {
     private readonly audit: AuditLog,
   ) {}
 
-  /** Browser sessions that have not expired, newest first. Session ids are the stored SHA-256 of the cookie's id. */
+  /** Browser sessions that have not expired. Session ids are the stored SHA-256 of the cookie's id. */
+  sessionsWhere(userId: string, now = new Date()): Prisma.SessionWhereInput {
+    return { userId, expiresAt: { gt: now }, absoluteExpiresAt: { gt: now } };
+  }
+
+  /** Apps the user has let in (consent page or device approval) and not withdrawn. */
+  authorizationsWhere(userId: string): Prisma.UserAuthorizationWhereInput {
+    return { userId, revokedAt: null };
+  }
+
+  /** Tokens that work now: active and unexpired. */
+  tokensWhere(userId: string, now = new Date()): Prisma.TokenWhereInput {
+    return { userId, status: 'active', expiresAt: { gt: now } };
+  }
+
   sessions(userId: string): Promise<Session[]> {
-    const now = new Date();
-    return this.db.session.findMany({
-      where: { userId, expiresAt: { gt: now }, absoluteExpiresAt: { gt: now } },
-      orderBy: [{ updatedAt: 'desc' }, { id: 'asc' }],
-    });
+    return this.db.session.findMany({ where: this.sessionsWhere(userId), orderBy: RECENT_SESSIONS });
   }
 
-  /** Apps the user has let in (consent page or device approval), most recent first. */
   authorizations(userId: string): Promise<AuthorizationWithClient[]> {
-    return this.db.userAuthorization.findMany({
-      where: { userId, revokedAt: null },
-      include: { client: true },
-      orderBy: [{ grantedAt: 'desc' }, { id: 'asc' }],
-    });
+    return this.db.userAuthorization.findMany({ where: this.authorizationsWhere(userId), include: { client: true }, orderBy: RECENT_AUTHORIZATIONS });
   }
 
-  /** Tokens that work now (active and unexpired), newest first. */
   tokens(userId: string): Promise<(Token & { client: OAuthClient })[]> {
-    return this.db.token.findMany({
-      where: { userId, status: 'active', expiresAt: { gt: new Date() } },
-      include: { client: true },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-    });
+    return this.db.token.findMany({ where: this.tokensWhere(userId), include: { client: true }, orderBy: RECENT_TOKENS });
   }
 
   /** Ends one of the user's sessions (or, for an admin, anyone's: `ownerId` undefined). */
