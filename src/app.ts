@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.js';
 import { createPrismaClient, type Db } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
+import { GRAPHQL_PATH, graphqlMiddleware } from './graphql/yoga.js';
 import { readBody } from './http/body.js';
 import { cors } from './http/cors.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -61,6 +62,9 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const limiters = createAttemptLimiters(redis, `${config.redisKeyPrefix}attempts:`);
   const pages = webRouter({ services, render, config, limiters, logger });
   const body = readBody({ limitBytes: config.bodyLimitBytes });
+  // Yoga reads /graphql bodies itself (with its own limit); the generic reader must leave them alone.
+  const pageBody = (ctx: Context, next: Next) => (ctx.path === GRAPHQL_PATH ? next() : body(ctx, next));
+  const graphql = graphqlMiddleware({ config, db, services, logger });
 
   app.use(lastResort(logger));
   app.use(securityHeaders({ hsts: config.secureCookies }));
@@ -70,9 +74,11 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const protocolStack = compose<Context>([cors(config.corsAllowedOrigins), oauthErrors(logger), body, protocol.routes() as never, protocolNotFound]);
   const pageStack = compose<Context>([
     pageErrors(render, logger),
-    body,
+    pageBody,
     sessionMiddleware(app, config, services) as never,
     loadUser(services),
+    // After the session, so a browser session's user is known; before the pages, which it does not concern.
+    graphql,
     pages.routes() as never,
     pageNotFound(render),
   ]);

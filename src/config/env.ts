@@ -53,6 +53,21 @@ export interface Config {
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  graphql: GraphQLConfig;
+}
+
+/** Limits and developer tools of the GraphQL API (/graphql). */
+export interface GraphQLConfig {
+  /** Schema introspection; on outside production unless GRAPHQL_INTROSPECTION says otherwise. */
+  introspection: boolean;
+  /** The GraphiQL explorer at GET /graphql; on outside production unless GRAPHIQL says otherwise. */
+  graphiql: boolean;
+  maxDepth: number;
+  maxCost: number;
+  maxAliases: number;
+  /** Operations per batched request. */
+  maxBatch: number;
+  bodyLimitBytes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -133,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: readBool(env, 'TRUST_PROXY', false),
     logLevel: readEnum(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+    graphql: readGraphQLConfig(env, production),
   };
   if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {
     throw new ConfigError('DEFAULT_ADMIN_PASSWORD must be at least 8 characters');
@@ -172,6 +188,18 @@ function readTokenProfiles(env: Env, standardAccess: number, standardRefresh: nu
     }
   }
   return profiles;
+}
+
+function readGraphQLConfig(env: Env, production: boolean): GraphQLConfig {
+  return {
+    introspection: readBool(env, 'GRAPHQL_INTROSPECTION', !production),
+    graphiql: readBool(env, 'GRAPHIQL', !production),
+    maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 10, { min: 2, max: 100 }),
+    maxCost: readInt(env, 'GRAPHQL_MAX_COST', 5000, { min: 10, max: 1_000_000 }),
+    maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 15, { min: 0, max: 1000 }),
+    maxBatch: readInt(env, 'GRAPHQL_MAX_BATCH', 5, { min: 1, max: 100 }),
+    bodyLimitBytes: 100 * 1024,
+  };
 }
 
 function readRedisUrl(env: Env): string | undefined {

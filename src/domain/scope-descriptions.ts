@@ -9,6 +9,9 @@ const DESCRIPTIONS: Record<string, string> = {
   admin: 'Administer this server with your admin rights',
 };
 
+/** The scopes this server knows; an administrator may give a client only these. */
+export const KNOWN_SCOPES: readonly string[] = Object.keys(DESCRIPTIONS);
+
 export function describeScopes(scopes: string[]): { scope: string; description: string }[] {
   return scopes.map((scope) => ({ scope, description: DESCRIPTIONS[scope] ?? `Access "${scope}"` }));
 }

@@ -83,6 +83,14 @@ export class AuditLog {
     for (const listener of this.listeners) listener(rows);
   }
 
+  /**
+   * Written with the change it describes, in the caller's transaction: an administrative change and
+   * its audit event are committed together or not at all.
+   */
+  async recordIn(tx: Pick<Db, 'auditEvent'>, entry: AuditEntry): Promise<void> {
+    await tx.auditEvent.create({ data: toRow(entry) });
+  }
+
   /** Writes everything buffered so far. Concurrent calls are serialised. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.writeBuffered());

@@ -54,7 +54,8 @@ export async function seedFirstRun(db: Db, opts: { dataDir: string; adminPasswor
   return { seeded: true, adminPassword, clientId, credentialsFile };
 }
 
-function randomPassword(length: number): string {
+/** A password people can type: no look-alike characters (0/O, 1/l/I). */
+export function randomPassword(length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) out += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
   return out;

@@ -7,6 +7,7 @@ import { AccountService } from './account.js';
 import { AuditLog } from './audit.js';
 import { AuditQueryService } from './audit-query.js';
 import { AuthorizationCodeService } from './authorization-codes.js';
+import { ClientAdminService } from './client-admin.js';
 import { ConsentService } from './consents.js';
 import { IdTokenService } from './id-tokens.js';
 import { ClientCredentialsService } from './client-credentials.js';
@@ -19,6 +20,7 @@ import { SessionService } from './sessions.js';
 import { StatsService } from './stats.js';
 import { TokenAdminService } from './token-admin.js';
 import { TokenService } from './tokens.js';
+import { UserAdminService } from './user-admin.js';
 import { UserService } from './users.js';
 
 export interface Services {
@@ -34,6 +36,8 @@ export interface Services {
   sessions: SessionService;
   revocation: RevocationService;
   introspection: IntrospectionService;
+  userAdmin: UserAdminService;
+  clientAdmin: ClientAdminService;
   tokenAdmin: TokenAdminService;
   auditQuery: AuditQueryService;
   account: AccountService;
@@ -54,6 +58,8 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const clientCredentials = new ClientCredentialsService(clients, tokens);
   const revocation = new RevocationService(db, audit);
   const introspection = new IntrospectionService(db, tokens, config, audit);
+  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect);
+  const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
   const tokenAdmin = new TokenAdminService(db, audit, revocation);
   const auditQuery = new AuditQueryService(db);
   const account = new AccountService(db, audit);
@@ -71,6 +77,8 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
     sessions,
     revocation,
     introspection,
+    userAdmin,
+    clientAdmin,
     tokenAdmin,
     auditQuery,
     account,

@@ -134,21 +134,38 @@ export class RevocationService {
   }
 
   /**
-   * Ends every token of one rotation family (an investigator following a leaked token to everything
-   * it spawned). Throws NotFound for a family with no tokens.
+   * Every token of a user stops working, whichever client holds it (an administrator disabling the
+   * user, a compromised account). Revoked tokens stay revoked when the user is enabled again.
    */
+  async revokeAllForUser(userId: string, actor: Actor, req: RequestInfo): Promise<{ tokensRevoked: number }> {
+    const tokensRevoked = await this.db.$transaction(async (tx) => {
+      const count = await revokeTokensWhere(tx, { userId });
+      await this.audit.recordIn(tx, {
+        eventType: 'USER_TOKENS_REVOKED',
+        severity: 'WARNING',
+        actor: { userId: actor.userId, username: actor.username },
+        subject: { type: 'user', id: userId },
+        request: req,
+        details: { reason: 'admin_revoke_all', tokens_revoked: count },
+      });
+      return count;
+    });
+    return { tokensRevoked };
+  }
+
+  /** Every token of one rotation family (a refresh token and all that was issued from it). */
   async revokeFamily(familyId: string, actor: Actor, req: RequestInfo): Promise<{ tokensRevoked: number }> {
-    const first = await this.db.token.findFirst({ where: { familyId }, include: { client: true } });
-    if (!first) throw new NotFound('token family not found');
-    const tokensRevoked = await this.db.$transaction((tx) => revokeTokensWhere(tx, { familyId }));
-    await this.audit.recordNow({
-      eventType: 'TOKEN_FAMILY_REVOKED',
-      severity: 'WARNING',
-      actor: { userId: actor.userId, username: actor.username },
-      subject: { type: 'token_family', id: familyId },
-      clientId: first.client.clientId,
-      request: req,
-      details: { reason: 'admin_request', user_id: first.userId, tokens_revoked: tokensRevoked },
+    const tokensRevoked = await this.db.$transaction(async (tx) => {
+      const count = await revokeTokensWhere(tx, { familyId });
+      await this.audit.recordIn(tx, {
+        eventType: 'TOKEN_FAMILY_REVOKED',
+        severity: 'WARNING',
+        actor: { userId: actor.userId, username: actor.username },
+        subject: { type: 'token_family', id: familyId },
+        request: req,
+        details: { reason: 'admin_request', tokens_revoked: count },
+      });
+      return count;
     });
     return { tokensRevoked };
   }

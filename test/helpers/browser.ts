@@ -44,6 +44,13 @@ export class ScriptedBrowser {
     return this.submit(page, '/login', { username, password });
   }
 
+  /** A request of any kind with this browser's cookies (e.g. a page script calling /graphql). */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    return fetch(new URL(path, this.baseUrl), { ...init, headers, redirect: 'manual' });
+  }
+
   cookieNames(): string[] {
     return [...this.cookies.keys()];
   }

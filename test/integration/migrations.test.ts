@@ -4,7 +4,7 @@
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import Database from 'better-sqlite3';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const describePg = process.env.TEST_POSTGRES_URL ? describe : describe.skip;
+/** The migrations this build ships for a dialect, in the order they apply. */
+const shipped = (dialect: 'sqlite' | 'postgresql') => readdirSync(join(root, 'prisma/migrations', dialect)).sort();
 
 // ---------------------------------------------------------------------------------------------------------
 // What prisma/models.prisma promises, read from the file itself so a model added later is checked too.
@@ -348,17 +350,16 @@ function failureTests(
 describe('migrations on SQLite', () => {
   const freshFile = () => join(mkdtempSync(join(tmpdir(), 'authgate-migrate-')), 'nested', 'authgate.db');
 
-  test('a fresh database gets 0001_init once; the second run applies nothing', async () => {
+  test('a fresh database gets every shipped migration once; the second run applies nothing', async () => {
     const file = freshFile();
-    expect(await runMigrations({ dialect: 'sqlite', file })).toEqual({ applied: ['0001_init'] });
+    expect(await runMigrations({ dialect: 'sqlite', file })).toEqual({ applied: shipped('sqlite') });
     expect(await runMigrations({ dialect: 'sqlite', file })).toEqual({ applied: [] });
 
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       const rows = db.prepare('SELECT name, checksum, applied_at FROM _authgate_migrations').all() as { name: string; checksum: string }[];
-      expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ name: '0001_init', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(rows).toEqual(shipped('sqlite').map((name) => expect.objectContaining({ name, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) })));
     } finally {
       db.close();
     }
@@ -466,18 +467,18 @@ describePg('migrations on PostgreSQL', () => {
   }
   const urlOf = (t: MigrationTarget) => (t as { url: string }).url;
 
-  test('a fresh database gets 0001_init once; the second run applies nothing', async () => {
+  test('a fresh database gets every shipped migration once; the second run applies nothing', async () => {
     const t = await fresh();
-    expect(await runMigrations(t)).toEqual({ applied: ['0001_init'] });
+    expect(await runMigrations(t)).toEqual({ applied: shipped('postgresql') });
     expect(await runMigrations(t)).toEqual({ applied: [] });
     const rows = await withClient(urlOf(t), async (c) => (await c.query('SELECT name, checksum FROM _authgate_migrations')).rows);
-    expect(rows).toEqual([{ name: '0001_init', checksum: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(rows).toEqual(shipped('postgresql').map((name) => ({ name, checksum: expect.stringMatching(/^[0-9a-f]{64}$/) })));
   });
 
   test('instances starting together apply each migration exactly once', async () => {
     const t = await fresh();
     const results = await Promise.all([runMigrations(t), runMigrations(t), runMigrations(t)]);
-    expect(results.flatMap((r) => r.applied)).toEqual(['0001_init']);
+    expect(results.flatMap((r) => r.applied).sort()).toEqual(shipped('postgresql'));
   });
 
   test('the schema built by the migrations matches prisma/models.prisma', async () => {

@@ -1,0 +1,78 @@
+// Domain error → GraphQL error code, in one place. Expected failures carry `extensions.code`; anything
+// else is masked to a generic message with a correlation id that points at the logged details.
+import { PothosValidationError } from '@pothos/core';
+import { GraphQLError } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { BadInput, Conflict, Forbidden, InvalidToken, NotFound, OAuthError } from '../domain/errors.js';
+import type { Logger } from '../ops/logger.js';
+import { errorFields } from '../ops/logger.js';
+
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'BAD_REQUEST'
+  | 'GRAPHQL_VALIDATION_FAILED'
+  | 'INTERNAL_SERVER_ERROR';
+
+export function codedError(message: string, code: ErrorCode, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+function domainCode(err: unknown): ErrorCode | null {
+  if (err instanceof NotFound) return 'NOT_FOUND';
+  if (err instanceof Forbidden) return 'FORBIDDEN';
+  if (err instanceof Conflict) return 'CONFLICT';
+  if (err instanceof InvalidToken) return 'UNAUTHENTICATED';
+  // OAuth errors reaching GraphQL come from validating admin input (scopes, redirect URIs).
+  if (err instanceof BadInput || err instanceof OAuthError || err instanceof PothosValidationError) return 'BAD_USER_INPUT';
+  return null;
+}
+
+/** The innermost error: resolvers' errors arrive wrapped in GraphQLErrors that carry the path. */
+function innermost(error: unknown): unknown {
+  let current = error;
+  while (current instanceof GraphQLError && current.originalError) current = current.originalError;
+  return current;
+}
+
+/** Errors graphql-js and Yoga produce themselves (parse, validation, variables, HTTP) get a code too. */
+function graphqlCode(error: GraphQLError): ErrorCode {
+  if (error.extensions?.http) return 'BAD_REQUEST';
+  if (/^Variable "\$/.test(error.message)) return 'BAD_USER_INPUT';
+  return 'GRAPHQL_VALIDATION_FAILED';
+}
+
+function withCode(error: GraphQLError | null, message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: error?.nodes,
+    source: error?.source,
+    positions: error?.positions,
+    path: error?.path,
+    extensions,
+  });
+}
+
+/** Yoga's maskError: keeps coded errors, translates domain errors, masks and logs the rest. */
+export function maskError(logger: Logger) {
+  return (error: unknown): Error => {
+    const outer = error instanceof GraphQLError ? error : null;
+    const original = innermost(error);
+    const code = domainCode(original);
+    if (code) {
+      const message = original instanceof OAuthError ? original.description : (original as Error).message;
+      return withCode(outer, message, { code });
+    }
+    if (original instanceof GraphQLError) {
+      // Yoga attaches the parser's error to some HTTP errors; its message is no business of the caller's.
+      const { originalError: _hidden, ...extensions } = original.extensions ?? {};
+      const code = typeof extensions.code === 'string' ? extensions.code : graphqlCode(original);
+      return withCode(outer ?? original, original.message, { ...extensions, code });
+    }
+    const correlationId = randomUUID();
+    logger.error('graphql operation failed', { correlation_id: correlationId, path: outer?.path?.join('.'), ...errorFields(original) });
+    return withCode(outer, `Unexpected error (correlation id ${correlationId}).`, { code: 'INTERNAL_SERVER_ERROR', correlationId });
+  };
+}
