@@ -45,12 +45,12 @@ export async function createAuditStream(audit: AuditLog, opts: { redisUrl?: stri
   );
   audit.onWritten((rows) => pubSub.publish(topic, rows.map(toWire)));
 
-  const subscribers = new Set<(events: AuditEvent[]) => void>();
+  const subscribers = new Map<(events: AuditEvent[]) => void, () => void>();
   const feed = pubSub.subscribe(topic);
   const fanOut = (async () => {
     for await (const batch of feed) {
       const events = batch.map(fromWire);
-      for (const deliver of subscribers) deliver(events);
+      for (const deliver of subscribers.keys()) deliver(events);
     }
   })();
 
@@ -60,11 +60,12 @@ export async function createAuditStream(audit: AuditLog, opts: { redisUrl?: stri
         const deliver = (events: AuditEvent[]) => {
           for (const event of events) void push(event);
         };
-        subscribers.add(deliver);
+        subscribers.set(deliver, () => stop());
         void stop.then(() => subscribers.delete(deliver));
       }, new SlidingBuffer(PENDING_EVENTS_PER_SUBSCRIBER));
     },
     async close() {
+      for (const end of subscribers.values()) end();
       await feed.return();
       await fanOut;
       await Promise.all([publishClient?.quit(), subscribeClient?.quit()]);

@@ -13,10 +13,13 @@ import { Readable } from 'node:stream';
 import getRawBody from 'raw-body';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import { sha256Hex } from '../domain/crypto.js';
 import { InvalidToken } from '../domain/errors.js';
 import { requestInfo } from '../http/request-info.js';
 import type { Logger } from '../ops/logger.js';
 import type { RequestInfo } from '../services/request-context.js';
+import { SESSION_COOKIE } from '../web/session.js';
+import type { AuditStream } from './audit-stream.js';
 import { bearerViewer, cookieViewer, type GraphQLContext, type GraphQLServices, type Viewer } from './context.js';
 import { codedError, maskError } from './errors.js';
 import { schema } from './schema.js';
@@ -29,6 +32,7 @@ interface ServerContext {
   requestInfo: RequestInfo;
   /** The request could not have been sent by a cross-site page: see `crossSiteSafe`. */
   crossSiteSafe: boolean;
+  sessionId: string | null;
 }
 
 // Content types a cross-site <form> cannot send: a browser must preflight them, and /graphql answers
@@ -54,15 +58,16 @@ export interface GraphQLDeps {
   db: Db;
   services: GraphQLServices;
   logger: Logger;
+  auditStream: AuditStream;
 }
 
 export function graphqlMiddleware(deps: GraphQLDeps) {
-  const { config, db, services, logger } = deps;
+  const { config, db, services, logger, auditStream } = deps;
   const limits = config.graphql;
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: ({ viewer, requestInfo: info }): GraphQLContext => ({ viewer, requestInfo: info, db, services }),
+    context: ({ viewer, requestInfo: info, sessionId }): GraphQLContext => ({ viewer, requestInfo: info, sessionId, db, services, auditStream }),
     maskedErrors: { maskError: maskError(logger) },
     batching: { limit: limits.maxBatch },
     graphiql: limits.graphiql ? { title: 'AuthGate GraphQL' } : false,
@@ -108,7 +113,7 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const request = new Request(new URL(ctx.originalUrl, config.baseUrl), { method: ctx.method, headers, body: body && new Uint8Array(body) });
-    const response = await yoga.handleRequest(request, { viewer, requestInfo: requestInfo(ctx), crossSiteSafe: crossSiteSafe(ctx, config.baseUrl) });
+    const response = await yoga.handleRequest(request, { viewer, requestInfo: requestInfo(ctx), crossSiteSafe: crossSiteSafe(ctx, config.baseUrl), sessionId: viewer?.via === 'cookie' ? currentSessionId(ctx) : null });
 
     // Streamed as it comes (subscriptions are Server-Sent Events); Yoga's stream ponyfill is async-iterable.
     ctx.body = response.body ? Readable.from(response.body as unknown as AsyncIterable<Uint8Array>) : '';
@@ -118,6 +123,12 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     });
     if (response.headers.get('content-type')?.startsWith('text/html')) ctx.set('Content-Security-Policy', GRAPHIQL_CSP);
   };
+}
+
+/** The stored id of the browser session: the session store keys rows by the SHA-256 of the cookie's id. */
+function currentSessionId(ctx: Context): string | null {
+  const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+  return id ? sha256Hex(id) : null;
 }
 
 /**

@@ -9,11 +9,8 @@ import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 import type { Actor } from './revocation.js';
 import { revokeTokensWhere } from './tokens.js';
+import { checkPassword } from './user-admin.js';
 import { hashPassword } from './users.js';
-
-// bcrypt reads only the first 72 bytes; a longer password would silently be cut there.
-const PASSWORD_MAX_BYTES = 72;
-const PASSWORD_MIN_LENGTH = 8;
 
 // Most recent first; the id keeps the order total, so cursor pages never repeat or skip a row.
 export const RECENT_SESSIONS: Prisma.SessionOrderByWithRelationInput[] = [{ updatedAt: 'desc' }, { id: 'asc' }];
@@ -21,12 +18,6 @@ export const RECENT_AUTHORIZATIONS: Prisma.UserAuthorizationOrderByWithRelationI
 export const RECENT_TOKENS: Prisma.TokenOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
 
 export type AuthorizationWithClient = UserAuthorization & { client: OAuthClient };
-
-/** Refuses a password this server will not store, with a message safe to show. */
-export function checkNewPassword(password: string): void {
-  if (password.length < PASSWORD_MIN_LENGTH) throw new BadInput(`the password must be at least ${PASSWORD_MIN_LENGTH} characters`);
-  if (Buffer.byteLength(password) > PASSWORD_MAX_BYTES) throw new BadInput(`the password must be at most ${PASSWORD_MAX_BYTES} bytes`);
-}
 
 export class AccountService {
   constructor(
@@ -65,29 +56,33 @@ export class AccountService {
   async revokeSession(sessionId: string, actor: Actor, req: RequestInfo, ownerId?: string): Promise<void> {
     const session = await this.db.session.findUnique({ where: { id: sessionId } });
     if (!session || session.userId === null || (ownerId !== undefined && session.userId !== ownerId)) throw new NotFound('session not found');
-    const { count } = await this.db.session.deleteMany({ where: { id: sessionId } });
-    if (count === 0) throw new NotFound('session not found');
-    this.audit.record({
-      eventType: 'SESSION_REVOKED',
-      severity: ownerId === undefined ? 'WARNING' : 'INFO',
-      actor,
-      subject: { type: 'user', id: session.userId },
-      request: req,
-      details: { reason: ownerId === undefined ? 'admin_request' : 'owner_request', sessions_ended: 1 },
+    await this.db.$transaction(async (tx) => {
+      const { count } = await tx.session.deleteMany({ where: { id: sessionId } });
+      if (count === 0) throw new NotFound('session not found');
+      await this.audit.recordIn(tx, {
+        eventType: 'SESSION_REVOKED',
+        severity: ownerId === undefined ? 'WARNING' : 'INFO',
+        actor,
+        subject: { type: 'user', id: session.userId! },
+        request: req,
+        details: { reason: ownerId === undefined ? 'admin_request' : 'owner_request', sessions_ended: 1 },
+      });
     });
   }
 
   /** Ends every session of the user but the one asking (`keepSessionId`; none when called with a Bearer token). */
   async revokeOtherSessions(userId: string, keepSessionId: string | undefined, actor: Actor, req: RequestInfo): Promise<number> {
-    const { count } = await this.db.session.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
-    this.audit.record({
-      eventType: 'SESSIONS_REVOKED',
-      actor,
-      subject: { type: 'user', id: userId },
-      request: req,
-      details: { reason: 'owner_request', sessions_ended: count },
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.session.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
+      await this.audit.recordIn(tx, {
+        eventType: 'SESSIONS_REVOKED',
+        actor,
+        subject: { type: 'user', id: userId },
+        request: req,
+        details: { reason: 'owner_request', sessions_ended: count },
+      });
+      return count;
     });
-    return count;
   }
 
   /**
@@ -100,16 +95,17 @@ export class AccountService {
     const now = new Date();
     const tokensRevoked = await this.db.$transaction(async (tx) => {
       await tx.userAuthorization.updateMany({ where: { id: authorization.id, revokedAt: null }, data: { revokedAt: now } });
-      return revokeTokensWhere(tx, { userId: authorization.userId, clientId: authorization.clientId });
-    });
-    await this.audit.recordNow({
-      eventType: 'AUTHORIZATION_REVOKED',
-      severity: 'WARNING',
-      actor,
-      subject: { type: 'user_authorization', id: authorization.id },
-      clientId: authorization.client.clientId,
-      request: req,
-      details: { reason: 'admin_request', user_id: authorization.userId, tokens_revoked: tokensRevoked },
+      const count = await revokeTokensWhere(tx, { userId: authorization.userId, clientId: authorization.clientId });
+      await this.audit.recordIn(tx, {
+        eventType: 'AUTHORIZATION_REVOKED',
+        severity: 'WARNING',
+        actor,
+        subject: { type: 'user_authorization', id: authorization.id },
+        clientId: authorization.client.clientId,
+        request: req,
+        details: { reason: 'admin_request', user_id: authorization.userId, tokens_revoked: count },
+      });
+      return count;
     });
     return { authorization: { ...authorization, revokedAt: authorization.revokedAt ?? now }, tokensRevoked };
   }
@@ -139,22 +135,21 @@ export class AccountService {
       });
       throw new BadInput('the current password is not correct');
     }
-    checkNewPassword(input.newPassword);
-    const passwordHash = await hashPassword(input.newPassword);
+    const passwordHash = await hashPassword(checkPassword(input.newPassword));
     const sessionsEnded = await this.db.$transaction(async (tx) => {
       // Conditional on the hash just checked: of two concurrent changes only one applies.
       const changed = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
       if (changed.count !== 1) throw new BadInput('the password was changed meanwhile; sign in again and retry');
       const ended = await tx.session.deleteMany({ where: { userId: user.id, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
+      await this.audit.recordIn(tx, {
+        eventType: 'PASSWORD_CHANGED',
+        severity: 'WARNING',
+        actor: { userId: user.id, username: user.username },
+        subject: { type: 'user', id: user.id },
+        request: req,
+        details: { reason: 'owner_request', sessions_ended: ended.count },
+      });
       return ended.count;
-    });
-    await this.audit.recordNow({
-      eventType: 'PASSWORD_CHANGED',
-      severity: 'WARNING',
-      actor: { userId: user.id, username: user.username },
-      subject: { type: 'user', id: user.id },
-      request: req,
-      details: { reason: 'owner_request', sessions_ended: sessionsEnded },
     });
     return { sessionsEnded };
   }

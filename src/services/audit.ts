@@ -88,7 +88,11 @@ export class AuditLog {
    * its audit event are committed together or not at all.
    */
   async recordIn(tx: Pick<Db, 'auditEvent'>, entry: AuditEntry): Promise<void> {
-    await tx.auditEvent.create({ data: toRow(entry) });
+    const row = toRow(entry);
+    await tx.auditEvent.create({ data: row });
+    // Announced before the caller commits (nothing here knows when it does); the change is already
+    // decided by then, and the live stream is a view, not the record.
+    this.written([row]);
   }
 
   /** Writes everything buffered so far. Concurrent calls are serialised. */

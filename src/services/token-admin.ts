@@ -50,23 +50,25 @@ export class TokenAdminService {
    */
   async revoke(tokenId: string, actor: Actor, req: RequestInfo, scope: { userId?: string } = {}): Promise<{ token: Token; tokensRevoked: number }> {
     const token = await this.find(tokenId, scope);
-    const tokensRevoked = await this.db.$transaction((tx) =>
-      revokeTokensWhere(tx, token.category === 'refresh' ? { familyId: token.familyId } : { id: token.id }),
-    );
-    await this.audit.recordNow({
-      eventType: 'TOKEN_REVOKED',
-      severity: 'WARNING',
-      actor,
-      subject: { type: 'token', id: token.id },
-      clientId: await this.publicClientId(token.clientId),
-      request: req,
-      details: {
-        reason: scope.userId ? 'owner_request' : 'admin_request',
-        category: token.category,
-        family_id: token.familyId,
-        before: token.status,
-        tokens_revoked: tokensRevoked,
-      },
+    const clientId = await this.publicClientId(token.clientId);
+    const tokensRevoked = await this.db.$transaction(async (tx) => {
+      const count = await revokeTokensWhere(tx, token.category === 'refresh' ? { familyId: token.familyId } : { id: token.id });
+      await this.audit.recordIn(tx, {
+        eventType: 'TOKEN_REVOKED',
+        severity: 'WARNING',
+        actor,
+        subject: { type: 'token', id: token.id },
+        clientId,
+        request: req,
+        details: {
+          reason: scope.userId ? 'owner_request' : 'admin_request',
+          category: token.category,
+          family_id: token.familyId,
+          before: token.status,
+          tokens_revoked: count,
+        },
+      });
+      return count;
     });
     return { token: await this.db.token.findUniqueOrThrow({ where: { id: token.id } }), tokensRevoked };
   }
@@ -90,25 +92,25 @@ export class TokenAdminService {
 
   private async setHold(tokenId: string, from: 'active' | 'disabled', to: 'active' | 'disabled', actor: Actor, req: RequestInfo): Promise<Token> {
     const token = await this.find(tokenId);
-    const changed = await this.db.$transaction(async (tx) => {
+    const clientId = await this.publicClientId(token.clientId);
+    await this.db.$transaction(async (tx) => {
       // Conditional: if a revocation lands first, this matches nothing and the token stays revoked.
       const result = await tx.token.updateMany({ where: { id: token.id, status: from }, data: { status: to } });
-      if (result.count === 1) return true;
-      const now = await tx.token.findUniqueOrThrow({ where: { id: token.id } });
-      if (now.status === 'revoked') throw new Conflict(`the token is revoked; a revoked token cannot be ${to === 'active' ? 'enabled' : 'disabled'}`);
-      return false; // already in the wanted state
-    });
-    if (changed) {
-      this.audit.record({
+      if (result.count === 0) {
+        const now = await tx.token.findUniqueOrThrow({ where: { id: token.id } });
+        if (now.status === 'revoked') throw new Conflict(`the token is revoked; a revoked token cannot be ${to === 'active' ? 'enabled' : 'disabled'}`);
+        return; // already in the wanted state: nothing changed, nothing to audit
+      }
+      await this.audit.recordIn(tx, {
         eventType: to === 'disabled' ? 'TOKEN_DISABLED' : 'TOKEN_ENABLED',
         severity: 'WARNING',
         actor,
         subject: { type: 'token', id: token.id },
-        clientId: await this.publicClientId(token.clientId),
+        clientId,
         request: req,
         details: { category: token.category, family_id: token.familyId, before: from, after: to },
       });
-    }
+    });
     return this.db.token.findUniqueOrThrow({ where: { id: token.id } });
   }
 

@@ -3,18 +3,17 @@
 // a page for a browser, RFC 6750 JSON and WWW-Authenticate for a Bearer caller.
 import type { Context } from 'koa';
 import { InvalidToken } from '../domain/errors.js';
+import { ADMIN_SCOPE, bearerViewer, cookieViewer } from '../graphql/context.js';
 import type { TokenService } from '../services/tokens.js';
 import type { AdminGate } from './audit-export.js';
 import type { Renderer } from './render.js';
-
-const ADMIN_SCOPE = 'admin';
 
 export function adminGate(deps: { tokens: TokenService; render: Renderer }): AdminGate {
   return async function requireAdmin(ctx) {
     const bearer = /^Bearer[ ]+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
     if (bearer) return bearerIsAdmin(ctx, deps.tokens, bearer);
     const user = ctx.state.user;
-    if (user?.role === 'admin') return true;
+    if (user && cookieViewer(user).isAdmin) return true;
     deps.render(
       ctx,
       'error.njk',
@@ -28,26 +27,20 @@ export function adminGate(deps: { tokens: TokenService; render: Renderer }): Adm
 }
 
 async function bearerIsAdmin(ctx: Context, tokens: TokenService, value: string): Promise<boolean> {
-  let active;
+  let viewer;
   try {
-    active = await tokens.validateAccessToken(value);
+    viewer = bearerViewer((await tokens.validateAccessToken(value)).token);
   } catch (err) {
     if (!(err instanceof InvalidToken)) throw err;
     ctx.set('WWW-Authenticate', `Bearer error="invalid_token", error_description="${err.description}"`);
     sendError(ctx, 401, 'invalid_token', err.description);
     return false;
   }
-  const { token } = active;
-  const scopes = token.scopes.split(' ');
-  const adminCaller = token.user ? token.user.role === 'admin' : isServiceAccount(token.client);
-  if (adminCaller && scopes.includes(ADMIN_SCOPE)) return true;
+  // The same rule as the GraphQL API: admin role (or admin service account) and the admin scope.
+  if (viewer.isAdmin) return true;
   ctx.set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${ADMIN_SCOPE}"`);
   sendError(ctx, 403, 'insufficient_scope', 'an administrator token with the admin scope is required');
   return false;
-}
-
-function isServiceAccount(client: object): boolean {
-  return (client as { isServiceAccount?: boolean }).isServiceAccount === true;
 }
 
 function sendError(ctx: Context, status: number, error: string, description: string): void {

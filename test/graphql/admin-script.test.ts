@@ -146,7 +146,7 @@ describe('the admin script (device-flow admin token, GraphQL over HTTP)', () => 
     const rotated = await asAdmin(RotateClientSecretDocument, { id: app.id });
     expect(rotated.errors).toBeUndefined();
     const oldCredentials = appCredentials;
-    appCredentials = { clientId: app.clientId, secret: rotated.data!.rotateClientSecret.clientSecret };
+    appCredentials = { clientId: app.clientId, secret: rotated.data!.rotateClientSecret.clientSecret! };
     expect((await introspect(second.access_token, oldCredentials)).status).toBe(401);
     expect((await introspect(second.access_token, appCredentials)).json.active).toBe(true);
     await expectAudited('CLIENT_SECRET_ROTATED', { clientId: app.clientId });

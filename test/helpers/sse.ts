@@ -31,7 +31,7 @@ export async function subscribe<T>(
       const decoder = new TextDecoder();
       let buffer = '';
       try {
-        for await (const chunk of res.body!) {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
           buffer += decoder.decode(chunk, { stream: true });
           for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
             const message = buffer.slice(0, end);

@@ -140,7 +140,7 @@ describe('audit CSV export', () => {
     let firstLine = '';
     let tail = '';
     const decoder = new TextDecoder();
-    for await (const chunk of res.body!) {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       bytes += chunk.byteLength;
       const text = decoder.decode(chunk, { stream: true });
       if (firstLine === '' && lines === 0) firstLine = text.slice(0, text.indexOf('\n'));

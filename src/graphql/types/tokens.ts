@@ -54,7 +54,8 @@ export const TokenRef = builder.prismaNode('Token', {
     children: t.relation('children', { description: 'Tokens issued from this one, in issue order.', query: { orderBy: ISSUE_ORDER } }),
     familyId: t.exposeString('familyId', { description: 'Every token from one original grant shares it.' }),
     family: t.prismaField({
-      type: [TokenRef],
+      // By name: the ref is still being defined here.
+      type: ['Token'],
       description: 'Every token of the rotation family, in issue order (this one included).',
       select: { familyId: true },
       resolve: (query, token, _args, ctx) => ctx.db.token.findMany({ ...query, where: { familyId: token.familyId }, orderBy: ISSUE_ORDER }),
