@@ -11,6 +11,7 @@ import { Severity } from '../../generated/sqlite/enums.js';
 import { auditCursor, matchesAuditFilter, type AuditFilter } from '../../services/audit-query.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
+import { codedError } from '../errors.js';
 import { registerOwnNode } from '../node-access.js';
 import { checkedPageSize, DEFAULT_PAGE_SIZE } from '../pagination.js';
 import { UserRef } from './users.js';
@@ -85,8 +86,10 @@ function toAuditFilter(filter: FilterArg): AuditFilter {
 /** What a subscriber may receive: everything for administrators, their own actions for users. */
 function visibleFilter(filter: AuditFilter, ctx: GraphQLContext): AuditFilter {
   const viewer = ctx.viewer;
-  if (viewer?.isAdmin) return filter;
-  if (viewer?.kind !== 'user') throw new Forbidden('only administrators and signed-in users can follow the audit log');
+  // Checked here as well as by the field's scope: the subscription's source runs before its resolver.
+  if (!viewer) throw codedError('Sign in or send a valid access token.', 'UNAUTHENTICATED');
+  if (viewer.isAdmin) return filter;
+  if (viewer.kind !== 'user') throw new Forbidden('only administrators and signed-in users can follow the audit log');
   // Someone else's events are NOT_FOUND, as their nodes are, so ids cannot be probed.
   if (filter.actorId && filter.actorId !== viewer.user.id) throw new NotFound('no User with this id');
   return { ...filter, actorId: viewer.user.id };
