@@ -155,11 +155,11 @@ describe('the admin script (device-flow admin token, GraphQL over HTTP)', () => 
     const registered = await fetch(`${server.url}/oauth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_name: 'Self-registered service', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'read' }),
+      body: JSON.stringify({ client_name: 'Self-registered service', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'profile' }),
     });
     expect(registered.status).toBe(201);
     const registration = (await registered.json()) as { client_id: string; client_secret: string };
-    const cc = () => postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'read' }, { authorization: basic(registration.client_id, registration.client_secret) });
+    const cc = () => postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', scope: 'profile' }, { authorization: basic(registration.client_id, registration.client_secret) });
     expect((await cc()).status).toBe(401);
     const pending = await asAdmin(ClientsDocument, { first: 10, filter: { status: 'PENDING' } });
     const pendingNode = pending.data!.clients.edges.find((e) => e.node.clientId === registration.client_id)!.node;
