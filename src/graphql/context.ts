@@ -38,6 +38,8 @@ export interface GraphQLContext {
   requestInfo: RequestInfo;
   /** The browser session making the request (its stored id, the SHA-256 of the cookie's); null with a token. */
   sessionId: string | null;
+  /** Re-checks the caller's token or session (revoked, expired, ended, user disabled), for long-lived subscriptions. */
+  viewerStillValid: () => Promise<boolean>;
   /** Audit events as they are written, for the `auditEvents` subscription. */
   auditStream: AuditStream;
 }

@@ -33,6 +33,7 @@ interface ServerContext {
   /** The request could not have been sent by a cross-site page: see `crossSiteSafe`. */
   crossSiteSafe: boolean;
   sessionId: string | null;
+  viewerStillValid: () => Promise<boolean>;
 }
 
 // Content types a cross-site <form> cannot send: a browser must preflight them, and /graphql answers
@@ -67,7 +68,15 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: ({ viewer, requestInfo: info, sessionId }): GraphQLContext => ({ viewer, requestInfo: info, sessionId, db, services, auditStream }),
+    context: ({ viewer, requestInfo: info, sessionId, viewerStillValid }): GraphQLContext => ({
+      viewer,
+      requestInfo: info,
+      sessionId,
+      viewerStillValid,
+      db,
+      services,
+      auditStream,
+    }),
     maskedErrors: { maskError: maskError(logger) },
     batching: { limit: limits.maxBatch },
     graphiql: limits.graphiql ? { title: 'AuthGate GraphQL' } : false,
@@ -113,7 +122,15 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const request = new Request(new URL(ctx.originalUrl, config.baseUrl), { method: ctx.method, headers, body: body && new Uint8Array(body) });
-    const response = await yoga.handleRequest(request, { viewer, requestInfo: requestInfo(ctx), crossSiteSafe: crossSiteSafe(ctx, config.baseUrl), sessionId: viewer?.via === 'cookie' ? currentSessionId(ctx) : null });
+    const sessionId = viewer?.via === 'cookie' ? currentSessionId(ctx) : null;
+    const bearer = viewer?.via === 'bearer' ? /^Bearer +([^\s]+) *$/i.exec(authorization)![1]! : null;
+    const response = await yoga.handleRequest(request, {
+      viewer,
+      requestInfo: requestInfo(ctx),
+      crossSiteSafe: crossSiteSafe(ctx, config.baseUrl),
+      sessionId,
+      viewerStillValid: () => stillValid(db, services, bearer, sessionId, viewer),
+    });
 
     // Streamed as it comes (subscriptions are Server-Sent Events); Yoga's stream ponyfill is async-iterable.
     ctx.body = response.body ? Readable.from(response.body as unknown as AsyncIterable<Uint8Array>) : '';
@@ -123,6 +140,19 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     });
     if (response.headers.get('content-type')?.startsWith('text/html')) ctx.set('Content-Security-Policy', GRAPHIQL_CSP);
   };
+}
+
+/**
+ * For long-lived operations (subscriptions): is the caller's credential still good? A revoked or
+ * expired token, an ended session or a disabled user ends the stream.
+ */
+async function stillValid(db: Db, services: GraphQLServices, bearer: string | null, sessionId: string | null, viewer: Viewer | null): Promise<boolean> {
+  if (!viewer) return false;
+  if (bearer) return services.tokens.validateAccessToken(bearer).then(() => true, () => false);
+  if (!sessionId || viewer.kind !== 'user') return false;
+  const session = await db.session.findUnique({ where: { id: sessionId }, select: { expiresAt: true, absoluteExpiresAt: true, user: { select: { active: true } } } });
+  const now = new Date();
+  return !!session && session.expiresAt > now && session.absoluteExpiresAt > now && session.user?.active === true;
 }
 
 /** The stored id of the browser session: the session store keys rows by the SHA-256 of the cookie's id. */

@@ -197,6 +197,16 @@ describe('GraphQL tokens, audit, account and stats', () => {
     await asUser.waitFor((d) => d.auditEvents.actorUsername === 'opsuser' && d.auditEvents.eventType === 'AUTHENTICATION_SUCCESS');
     expect(asUser.received.every((r) => r.data?.auditEvents.actorId === encodeGlobalID('User', userId))).toBe(true);
     expect(asAdmin.received.every((r) => r.data?.auditEvents.eventType === 'AUTHENTICATION_SUCCESS')).toBe(true);
+
+    // Once the subscriber's token is revoked, the next event ends the stream instead of reaching them.
+    const liveToken = await server.authgate.services.tokens.validateAccessToken(userLive.access_token);
+    await server.authgate.services.tokenAdmin.revoke(liveToken.token.id, { userId: null, username: 'test' }, {});
+    await new Promise((r) => setTimeout(r, 2100));
+    const before = asUser.received.length;
+    await signedInBrowser(server, 'opsuser', 'brand-new-pass-1');
+    await asAdmin.waitFor((d) => asAdmin.received.length > 2 && d.auditEvents.actorUsername === 'opsuser');
+    await Promise.race([asUser.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the stream did not end')), 5000))]);
+    expect(asUser.received.length).toBe(before);
     asUser.close();
     asAdmin.close();
   });

@@ -8,6 +8,8 @@ export interface SseSubscription<T> {
   received: { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }[];
   /** Resolves with the first payload matching `match`, or rejects after `timeoutMs`. */
   waitFor(match: (data: T) => boolean, timeoutMs?: number): Promise<T>;
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
   close(): void;
 }
 
@@ -26,8 +28,9 @@ export async function subscribe<T>(
   });
   const received: SseSubscription<T>['received'] = [];
   const waiters = new Set<() => void>();
+  let ended: Promise<void> = Promise.resolve();
   if (res.ok && res.body) {
-    void (async () => {
+    ended = (async () => {
       const decoder = new TextDecoder();
       let buffer = '';
       try {
@@ -55,6 +58,7 @@ export async function subscribe<T>(
   return {
     status: res.status,
     received,
+    ended,
     waitFor(match, timeoutMs = 10_000) {
       return new Promise<T>((resolve, reject) => {
         const check = () => {

@@ -136,11 +136,26 @@ builder.subscriptionField('auditEvents', (t) =>
       'Audit events as they are written, on any instance (Server-Sent Events). Administrators receive every event, other users the events where they are the actor.',
     authScopes: { authenticated: true },
     args: { filter: t.arg({ type: AuditFilterInput }) },
-    subscribe: (_root, args, ctx) => matching(ctx.auditStream.subscribe(), visibleFilter(toAuditFilter(args.filter), ctx)),
+    subscribe: (_root, args, ctx) => matching(ctx.auditStream.subscribe(), visibleFilter(toAuditFilter(args.filter), ctx), ctx),
     resolve: (event: AuditEvent) => event,
   }),
 );
 
-async function* matching(events: AsyncIterable<AuditEvent>, filter: AuditFilter): AsyncGenerator<AuditEvent> {
-  for await (const event of events) if (matchesAuditFilter(filter, event)) yield event;
+// How stale the "is the caller still allowed" answer may be before an event is sent.
+const RECHECK_MS = 2000;
+
+/**
+ * The events this subscriber may see. The caller's token or session is checked again before sending
+ * (at most every RECHECK_MS): once it is revoked, expired or ended, or the user disabled, the stream ends.
+ */
+async function* matching(events: AsyncIterable<AuditEvent>, filter: AuditFilter, ctx: GraphQLContext): AsyncGenerator<AuditEvent> {
+  let checkedAt = Date.now();
+  for await (const event of events) {
+    if (!matchesAuditFilter(filter, event)) continue;
+    if (Date.now() - checkedAt > RECHECK_MS) {
+      if (!(await ctx.viewerStillValid())) return;
+      checkedAt = Date.now();
+    }
+    yield event;
+  }
 }
