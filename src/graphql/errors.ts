@@ -38,11 +38,23 @@ function innermost(error: unknown): unknown {
   return current;
 }
 
-/** Errors graphql-js and Yoga produce themselves (parse, validation, variables, HTTP) get a code too. */
+/**
+ * Errors graphql-js and Yoga produce themselves get a code too: HTTP-level ones (bad JSON, batch too
+ * large) BAD_REQUEST; validation errors are coded when validated (see codeValidationErrors); what is
+ * left comes from executing with the caller's input (variables that do not fit their types, an ID of
+ * a type that does not exist), hence BAD_USER_INPUT.
+ */
 function graphqlCode(error: GraphQLError): ErrorCode {
-  if (error.extensions?.http) return 'BAD_REQUEST';
-  if (/^Variable "\$/.test(error.message)) return 'BAD_USER_INPUT';
-  return 'GRAPHQL_VALIDATION_FAILED';
+  return error.extensions?.http ? 'BAD_REQUEST' : 'BAD_USER_INPUT';
+}
+
+/** Yoga plugin hook: validation errors (including the depth, cost and alias limits) say so in their code. */
+export function codeValidationErrors(errors: readonly Error[]): Error[] {
+  return errors.map((error) =>
+    !(error instanceof GraphQLError) || typeof error.extensions?.code === 'string'
+      ? error
+      : withCode(error, error.message, { ...error.extensions, code: 'GRAPHQL_VALIDATION_FAILED' }),
+  );
 }
 
 function withCode(error: GraphQLError | null, message: string, extensions: Record<string, unknown>): GraphQLError {

@@ -6,7 +6,7 @@
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { getOperationAST, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { getOperationAST, NoSchemaIntrospectionCustomRule, type GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Context, Next } from 'koa';
 import { Readable } from 'node:stream';
@@ -21,7 +21,7 @@ import type { RequestInfo } from '../services/request-context.js';
 import { SESSION_COOKIE } from '../web/session.js';
 import type { AuditStream } from './audit-stream.js';
 import { bearerViewer, cookieViewer, type GraphQLContext, type GraphQLServices, type Viewer } from './context.js';
-import { codedError, maskError } from './errors.js';
+import { codedError, codeValidationErrors, maskError } from './errors.js';
 import { schema } from './schema.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -54,6 +54,14 @@ const GRAPHIQL_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
+// graphql-armor throws its refusals by default, which would skip the other rules and reach the caller
+// uncoded; reported as validation errors they are coded like any other and still stop execution.
+const REPORT_AS_VALIDATION_ERROR = {
+  exposeLimits: true,
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+};
+
 export interface GraphQLDeps {
   config: Pick<Config, 'graphql' | 'baseUrl'>;
   db: Db;
@@ -83,11 +91,12 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     landingPage: false,
     logging: false,
     plugins: [
-      maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, exposeLimits: true }),
-      costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, exposeLimits: true }),
-      maxAliasesPlugin({ n: limits.maxAliases, exposeLimits: true }),
+      maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...REPORT_AS_VALIDATION_ERROR }),
+      costLimitPlugin({ maxCost: limits.maxCost, ignoreIntrospection: true, ...REPORT_AS_VALIDATION_ERROR }),
+      maxAliasesPlugin({ n: limits.maxAliases, ...REPORT_AS_VALIDATION_ERROR }),
       ...(limits.introspection ? [] : [noIntrospection()]),
       crossSiteMutationGuard(),
+      codedValidationErrors(),
     ],
   });
 
@@ -196,6 +205,14 @@ function crossSiteMutationGuard(): Plugin<GraphQLContext & ServerContext> {
           ),
         ],
       });
+    },
+  };
+}
+
+function codedValidationErrors(): Plugin {
+  return {
+    onValidate: () => ({ result, setResult }) => {
+      if (result.length > 0) setResult(codeValidationErrors(result));
     },
   };
 }

@@ -1,5 +1,6 @@
 // Users: the User node, the `user` and `users` queries. Mutations live in types/user-mutations.ts.
 import { builder } from '../builder.js';
+import { actorOf } from '../context.js';
 import { registerOwnNode } from '../node-access.js';
 import { PAGE } from '../pagination.js';
 
@@ -52,7 +53,7 @@ builder.queryFields((t) => ({
     description: 'A user by ID. Users other than administrators may only ask for themselves.',
     authScopes: { authenticated: true },
     args: { id: t.arg.globalID({ required: true, for: UserRef }) },
-    resolve: (query, _root, { id }, ctx) => ctx.services.userAdmin.findVisible(ctx.viewer!, id.id, query),
+    resolve: (query, _root, { id }, ctx) => ctx.services.userAdmin.findVisible(actorOf(ctx.viewer), id.id, query),
   }),
   users: t.prismaConnection({
     type: UserRef,
