@@ -10,6 +10,7 @@ import { Readable, pipeline } from 'node:stream';
 import type { AuditEvent } from '../db/client.js';
 import { BadInput } from '../domain/errors.js';
 import { Severity } from '../generated/sqlite/enums.js';
+import { decodeGlobalId } from '../graphql/global-id.js';
 import type { Logger } from '../ops/logger.js';
 import { errorFields } from '../ops/logger.js';
 import type { AuditFilter, AuditQueryService } from '../services/audit-query.js';
@@ -61,6 +62,18 @@ export function auditExportRoutes(router: Router, deps: { auditQuery: AuditQuery
 
 type Query = Record<string, string | string[] | undefined>;
 
+/** actorId as GraphQL gives it (a User global ID), or the plain user id. */
+function userId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const decoded = decodeGlobalId(value);
+    if (decoded.typename === 'User') return decoded.id;
+  } catch {
+    // not a global ID: a plain id
+  }
+  return value;
+}
+
 /** The `auditEvents` filter from query parameters; lists as repeated parameters or comma-separated. */
 export function auditFilterFromQuery(query: Query): AuditFilter {
   const list = (name: string) => {
@@ -86,7 +99,7 @@ export function auditFilterFromQuery(query: Query): AuditFilter {
   return {
     types: list('types'),
     severities: severities as Severity[],
-    actorId: single('actorId'),
+    actorId: userId(single('actorId')),
     clientId: single('clientId'),
     since: date('since'),
     until: date('until'),

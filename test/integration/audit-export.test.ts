@@ -106,6 +106,18 @@ describe('audit CSV export', () => {
     expect(lines[1]).toContain('"{""a"":""x, \\""quoted\\""""}"');
   });
 
+  test('actorId takes the GraphQL global ID or the plain id', async () => {
+    const admin = await server.authgate.db.user.findUniqueOrThrow({ where: { username: 'admin' } });
+    await server.authgate.services.audit.recordNow({ eventType: 'ACTOR_FILTER_TEST', actor: { userId: admin.id, username: 'admin' } });
+    await server.authgate.services.audit.recordNow({ eventType: 'ACTOR_FILTER_TEST', actor: { userId: null, username: 'nobody' } });
+    for (const actorId of [admin.id, Buffer.from(`User:${admin.id}`).toString('base64')]) {
+      const res = await fetch(exportUrl({ types: 'ACTOR_FILTER_TEST', actorId }), { headers: { authorization: `Bearer ${adminToken}` } });
+      const rows = (await res.text()).trim().split('\n').slice(1);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toContain(admin.id);
+    }
+  });
+
   test('bad filter values get a 400 page, not a 500', async () => {
     const res = await fetch(exportUrl({ severities: 'LOUD' }), { headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.status).toBe(400);
@@ -131,7 +143,8 @@ describe('audit CSV export', () => {
     const sampler = setInterval(() => {
       gc();
       peak = Math.max(peak, process.memoryUsage().heapUsed - baseline);
-    }, 100);
+    }, 500);
+    const started = Date.now();
     const res = await fetch(exportUrl({ types: BULK_TYPE }), { headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -156,6 +169,6 @@ describe('audit CSV export', () => {
     // a chunk at a time, so the retained heap stays a small fraction of the data.
     expect(bytes).toBeGreaterThan(30_000_000);
     expect(peak).toBeLessThan(bytes / 3);
-    console.log(`audit export: ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB of CSV, peak retained heap growth ${(peak / 1e6).toFixed(1)} MB`);
-  }, 60_000);
+    console.log(`audit export: ${((Date.now() - started) / 1000).toFixed(1)} s, ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB of CSV, peak retained heap growth ${(peak / 1e6).toFixed(1)} MB`);
+  }, 120_000);
 });
