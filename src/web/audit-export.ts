@@ -15,6 +15,8 @@ import type { Logger } from '../ops/logger.js';
 import { errorFields } from '../ops/logger.js';
 import type { AuditFilter, AuditQueryService } from '../services/audit-query.js';
 
+// The export's published format, in this order; kept apart from the INSERT's column list
+// (db/audit-batch.ts) so a storage change cannot silently change what downstream tools read.
 const COLUMNS = [
   'id',
   'createdAt',

@@ -8,7 +8,7 @@ import { parseScope } from '../../domain/scopes.js';
 import { RECENT_AUTHORIZATIONS, RECENT_SESSIONS, RECENT_TOKENS } from '../../services/account.js';
 import { builder } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
-import { registerOwnNode } from '../node-access.js';
+import { registerUserOwnedNode } from '../node-access.js';
 import { PAGE } from '../pagination.js';
 import { TokenRef } from './tokens.js';
 import { ViewerRef } from './viewer.js';
@@ -48,16 +48,8 @@ export const AuthorizationRef = builder.prismaNode('UserAuthorization', {
   }),
 });
 
-registerOwnNode('Session', async (id, ctx) => {
-  if (ctx.viewer?.kind !== 'user') return false;
-  const session = await ctx.db.session.findUnique({ where: { id }, select: { userId: true } });
-  return session?.userId === ctx.viewer.user.id;
-});
-registerOwnNode('Authorization', async (id, ctx) => {
-  if (ctx.viewer?.kind !== 'user') return false;
-  const authorization = await ctx.db.userAuthorization.findUnique({ where: { id }, select: { userId: true } });
-  return authorization?.userId === ctx.viewer.user.id;
-});
+registerUserOwnedNode('Session', async (id, ctx) => (await ctx.db.session.findUnique({ where: { id }, select: { userId: true } }))?.userId);
+registerUserOwnedNode('Authorization', async (id, ctx) => (await ctx.db.userAuthorization.findUnique({ where: { id }, select: { userId: true } }))?.userId);
 
 /** The signed-in user's id; a client acting for itself has no account. */
 function ownUserId(ctx: GraphQLContext): string {

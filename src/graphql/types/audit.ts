@@ -12,7 +12,7 @@ import { auditCursor, matchesAuditFilter, type AuditFilter } from '../../service
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { codedError } from '../errors.js';
-import { registerOwnNode } from '../node-access.js';
+import { registerUserOwnedNode } from '../node-access.js';
 import { checkedPageSize, DEFAULT_PAGE_SIZE } from '../pagination.js';
 import { UserRef } from './users.js';
 
@@ -43,11 +43,7 @@ export const AuditEventRef = builder.prismaNode('AuditEvent', {
   }),
 });
 
-registerOwnNode('AuditEvent', async (id, ctx) => {
-  if (ctx.viewer?.kind !== 'user') return false;
-  const event = await ctx.db.auditEvent.findUnique({ where: { id }, select: { actorUserId: true } });
-  return event?.actorUserId === ctx.viewer.user.id;
-});
+registerUserOwnedNode('AuditEvent', async (id, ctx) => (await ctx.db.auditEvent.findUnique({ where: { id }, select: { actorUserId: true } }))?.actorUserId);
 
 const AuditFilterInput = builder.inputType('AuditEventFilter', {
   fields: (t) => ({

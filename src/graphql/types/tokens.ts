@@ -6,7 +6,7 @@ import { parseScope } from '../../domain/scopes.js';
 import { ISSUE_ORDER, tokenFilterWhere, type TokenFilter } from '../../services/token-admin.js';
 import { builder } from '../builder.js';
 import { actorOf } from '../context.js';
-import { registerOwnNode } from '../node-access.js';
+import { registerUserOwnedNode } from '../node-access.js';
 import { PAGE } from '../pagination.js';
 import { ClientRef } from './clients.js';
 import { UserRef } from './users.js';
@@ -69,11 +69,7 @@ export const TokenRef = builder.prismaNode('Token', {
   }),
 });
 
-registerOwnNode('Token', async (id, ctx) => {
-  if (ctx.viewer?.kind !== 'user') return false;
-  const token = await ctx.db.token.findUnique({ where: { id }, select: { userId: true } });
-  return token?.userId === ctx.viewer.user.id;
-});
+registerUserOwnedNode('Token', async (id, ctx) => (await ctx.db.token.findUnique({ where: { id }, select: { userId: true } }))?.userId);
 
 const TokenFilterInput = builder.inputType('TokenFilter', {
   fields: (t) => ({
