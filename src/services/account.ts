@@ -17,6 +17,14 @@ export const RECENT_SESSIONS: Prisma.SessionOrderByWithRelationInput[] = [{ upda
 export const RECENT_AUTHORIZATIONS: Prisma.UserAuthorizationOrderByWithRelationInput[] = [{ grantedAt: 'desc' }, { id: 'asc' }];
 export const RECENT_TOKENS: Prisma.TokenOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
 
+/** A session that has not ended (idle or absolute timeout). */
+export function liveSession(now = new Date()): Prisma.SessionWhereInput {
+  return { expiresAt: { gt: now }, absoluteExpiresAt: { gt: now } };
+}
+
+/** A consent that has not been withdrawn. */
+export const authorizationInForce = { revokedAt: null } satisfies Prisma.UserAuthorizationWhereInput;
+
 export type AuthorizationWithClient = UserAuthorization & { client: OAuthClient };
 
 export class AccountService {
@@ -26,13 +34,13 @@ export class AccountService {
   ) {}
 
   /** Browser sessions that have not expired. Session ids are the stored SHA-256 of the cookie's id. */
-  sessionsWhere(userId: string, now = new Date()): Prisma.SessionWhereInput {
-    return { userId, expiresAt: { gt: now }, absoluteExpiresAt: { gt: now } };
+  sessionsWhere(userId: string): Prisma.SessionWhereInput {
+    return { userId, ...liveSession() };
   }
 
   /** Apps the user has let in (consent page or device approval) and not withdrawn. */
   authorizationsWhere(userId: string): Prisma.UserAuthorizationWhereInput {
-    return { userId, revokedAt: null };
+    return { userId, ...authorizationInForce };
   }
 
   /** Tokens that work now: active and unexpired. */

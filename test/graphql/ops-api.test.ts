@@ -20,6 +20,8 @@ import {
   RevokeMyOtherSessionsDocument,
   RevokeMyTokenDocument,
   RevokeSessionDocument,
+  RevokeAuthorizationDocument,
+  UserAccountDocument,
   RevokeTokenFamilyDocument,
   StatsDocument,
   TokenLineageDocument,
@@ -143,7 +145,7 @@ describe('GraphQL tokens, audit, account and stats', () => {
     expect(revoked.data!.revokeMyToken.token.status).toBe('REVOKED');
   });
 
-  test('revokeMyAuthorization ends the app’s tokens; an admin ends a session', async () => {
+  test('revokeMyAuthorization ends the app’s tokens; an admin lists and ends a user’s sessions and apps', async () => {
     const db = server.authgate.db;
     const cli = await db.oAuthClient.findFirstOrThrow({ where: { clientId: server.cliClientId } });
     const user = await db.user.findUniqueOrThrow({ where: { id: userId } });
@@ -157,12 +159,22 @@ describe('GraphQL tokens, audit, account and stats', () => {
     expect(res.data!.revokeMyAuthorization.tokensRevoked).toBeGreaterThanOrEqual(1);
     expect((await gql(server, MyAccountDocument, {}, { token: fresh.access_token })).status).toBe(401);
 
-    const sessions = (await gql(server, MyAccountDocument, {}, { browser })).data!.viewer!.sessions.edges;
+    // The administrator sees the user's sessions and apps, and ends them; the user cannot use the admin mutations.
+    await server.authgate.services.consents.grant(user, cli, ['read'], {});
+    const userAccount = async () => (await gql(server, UserAccountDocument, { id: encodeGlobalID('User', userId) }, { token: adminToken })).data!.user!;
     const userOnly = await deviceFlowToken(server, { scope: 'read', username: 'opsuser', password: USER_PASSWORD });
-    const asUser = await gql(server, RevokeSessionDocument, { id: sessions[0]!.node.id }, { token: userOnly.access_token });
-    expect(codes(asUser)).toEqual(['FORBIDDEN']);
-    const byAdmin = await gql(server, RevokeSessionDocument, { id: sessions[0]!.node.id }, { token: adminToken });
+    const listed = await userAccount();
+    expect(listed.sessions.totalCount).toBeGreaterThanOrEqual(2);
+    const authorizationNode = listed.authorizations.edges.find((e) => e.node.client.clientId === server.cliClientId)!.node;
+    expect(codes(await gql(server, UserAccountDocument, { id: encodeGlobalID('User', userId) }, { token: userOnly.access_token }))).toContain('FORBIDDEN');
+    expect(codes(await gql(server, RevokeSessionDocument, { id: listed.sessions.edges[0]!.node.id }, { token: userOnly.access_token }))).toEqual(['FORBIDDEN']);
+    expect(codes(await gql(server, RevokeAuthorizationDocument, { id: authorizationNode.id }, { token: userOnly.access_token }))).toEqual(['FORBIDDEN']);
+    const byAdmin = await gql(server, RevokeAuthorizationDocument, { id: authorizationNode.id }, { token: adminToken });
     expect(byAdmin.errors).toBeUndefined();
+    expect(byAdmin.data!.revokeAuthorization.tokensRevoked).toBeGreaterThanOrEqual(1);
+    expect((await gql(server, MyAccountDocument, {}, { token: userOnly.access_token })).status).toBe(401);
+    for (const edge of listed.sessions.edges) expect((await gql(server, RevokeSessionDocument, { id: edge.node.id }, { token: adminToken })).errors).toBeUndefined();
+    expect((await userAccount()).sessions.totalCount).toBe(0);
     expect((await gql(server, MyAccountDocument, {}, { browser })).data?.viewer ?? null).toBeNull();
   });
 

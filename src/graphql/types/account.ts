@@ -5,12 +5,13 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { UserAuthorization } from '../../db/client.js';
 import { Forbidden } from '../../domain/errors.js';
 import { parseScope } from '../../domain/scopes.js';
-import { RECENT_AUTHORIZATIONS, RECENT_SESSIONS, RECENT_TOKENS } from '../../services/account.js';
+import { authorizationInForce, liveSession, RECENT_AUTHORIZATIONS, RECENT_SESSIONS, RECENT_TOKENS } from '../../services/account.js';
 import { builder } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { registerUserOwnedNode } from '../node-access.js';
 import { PAGE } from '../pagination.js';
 import { TokenRef } from './tokens.js';
+import { UserRef } from './users.js';
 import { ViewerRef } from './viewer.js';
 
 const ADMIN = { admin: true } as const;
@@ -178,3 +179,23 @@ builder.mutationFields((t) => {
     }),
   };
 });
+
+// The same lists on a user, for administrators: what to end with revokeSession / revokeAuthorization.
+builder.prismaObjectFields(UserRef, (t) => ({
+  sessions: t.relatedConnection('sessions', {
+    cursor: 'id',
+    authScopes: ADMIN,
+    description: "The user's browser sessions that have not ended, most recently used first.",
+    ...PAGE,
+    totalCount: true,
+    query: () => ({ where: liveSession(), orderBy: RECENT_SESSIONS }),
+  }),
+  authorizations: t.relatedConnection('authorizations', {
+    cursor: 'id',
+    authScopes: ADMIN,
+    description: 'Apps the user has let in and not withdrawn, most recent first.',
+    ...PAGE,
+    totalCount: true,
+    query: () => ({ where: authorizationInForce, orderBy: RECENT_AUTHORIZATIONS }),
+  }),
+}));
