@@ -89,6 +89,9 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     batching: { limit: limits.maxBatch },
     graphiql: limits.graphiql ? { title: 'AuthGate GraphQL' } : false,
     landingPage: false,
+    // Yoga's default CORS reflects any Origin with credentials, which would let any site read a
+    // signed-in admin's data; /graphql is for this site's pages and for token-bearing tools only.
+    cors: false,
     logging: false,
     plugins: [
       maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true, ...REPORT_AS_VALIDATION_ERROR }),
@@ -130,7 +133,10 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     for (const [name, value] of Object.entries(ctx.req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const request = new Request(new URL(ctx.originalUrl, config.baseUrl), { method: ctx.method, headers, body: body && new Uint8Array(body) });
+    // Ends a subscription's stream when its client goes away.
+    const abort = new AbortController();
+    ctx.res.once('close', () => abort.abort());
+    const request = new Request(new URL(ctx.originalUrl, config.baseUrl), { method: ctx.method, headers, body: body && new Uint8Array(body), signal: abort.signal });
     const sessionId = viewer?.via === 'cookie' ? currentSessionId(ctx) : null;
     const bearer = viewer?.via === 'bearer' ? /^Bearer +([^\s]+) *$/i.exec(authorization)![1]! : null;
     const response = await yoga.handleRequest(request, {

@@ -10,6 +10,7 @@ import type { AuditEntry, AuditLog } from './audit.js';
 import { randomPassword } from './bootstrap.js';
 import type { RequestInfo } from './request-context.js';
 import type { Actor, RevocationService } from './revocation.js';
+import { revokeTokensWhere } from './tokens.js';
 import { hashPassword } from './users.js';
 
 type Tx = Prisma.TransactionClient;
@@ -121,26 +122,28 @@ export class UserAdminService {
 
   /**
    * Disables a user: their browser sessions end and every token they hold is revoked for good, so
-   * enabling them later brings nothing back. The flag is committed first and the tokens revoked after:
-   * a token issued in between belongs to a disabled user (refused everywhere) and is swept by the revocation.
+   * enabling them later brings nothing back. The flag, the sessions and the tokens change in one
+   * transaction; RevocationService.revokeAllForUser then sweeps, after the commit, whatever a grant in
+   * flight issued meanwhile (and whatever else the core ties to a user, such as outstanding codes).
    */
   async disable(id: string, actor: AdminActor, req: RequestInfo): Promise<{ user: User; tokensRevoked: number; sessionsEnded: number }> {
     if (actor.userId === id) throw new Conflict('You cannot disable your own account.');
-    const { user, sessionsEnded } = await this.write(async (tx) => {
+    const disabled = await this.write(async (tx) => {
       await lockActiveAdmins(tx, this.dialect);
       const before = await findOrThrow(tx, id);
       const user = await tx.user.update({ where: { id }, data: { active: false } });
       await requireAnActiveAdmin(tx, 'disable');
       const sessions = await tx.session.deleteMany({ where: { userId: id } });
+      const revoked = await revokeTokensWhere(tx, { userId: id });
       await this.audit.recordIn(tx, {
         ...entry('USER_DISABLED', actor, user, req),
         severity: 'WARNING',
-        details: { username: user.username, was_active: before.active, sessions_ended: sessions.count },
+        details: { username: user.username, was_active: before.active, sessions_ended: sessions.count, revoked_count: revoked },
       });
-      return { user, sessionsEnded: sessions.count };
+      return { user, sessionsEnded: sessions.count, revoked };
     });
-    const { tokensRevoked } = await this.revocation.revokeAllForUser(id, actor, req);
-    return { user, tokensRevoked, sessionsEnded };
+    const swept = await this.revocation.revokeAllForUser(id, actor, req);
+    return { user: disabled.user, tokensRevoked: disabled.revoked + swept.tokensRevoked, sessionsEnded: disabled.sessionsEnded };
   }
 
   /** Lets a disabled user sign in again. Their old tokens stay revoked. */

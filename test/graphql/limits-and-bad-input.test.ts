@@ -148,6 +148,19 @@ describe('bad input', () => {
   });
 });
 
+test('no other site may read /graphql with a browser session: no CORS grant, preflight or not', async () => {
+  const preflight = await fetch(`${server.url}/graphql`, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+  });
+  expect(preflight.status).toBeLessThan(500);
+  expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+  expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+  const browser = await signedInBrowser(server);
+  const read = await gql(server, ViewerDocument, {}, { browser, headers: { origin: 'https://evil.example' } });
+  expect(read.headers.get('access-control-allow-origin')).toBeNull();
+});
+
 describe('developer tools', () => {
   test('outside production, introspection and GraphiQL are on', async () => {
     const res = await gql(server, '{ __schema { queryType { name } } }', {}, admin);

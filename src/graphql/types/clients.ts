@@ -74,7 +74,8 @@ builder.queryFields((t) => ({
     args: { id: t.arg.globalID({ required: true, for: ClientRef }) },
     resolve: (query, _root, { id }, ctx) => ctx.services.clientAdmin.find(id.id, query),
   }),
-  clients: t.prismaConnection({
+  clients: t.prismaConnection(
+    {
     type: ClientRef,
     cursor: 'id',
     authScopes: ADMIN,
@@ -83,5 +84,8 @@ builder.queryFields((t) => ({
     totalCount: (_parent, { filter }, ctx) => ctx.db.oAuthClient.count({ where: ctx.services.clientAdmin.where(filter ?? {}) }),
     resolve: (query, _root, { filter }, ctx) =>
       ctx.db.oAuthClient.findMany({ ...query, where: ctx.services.clientAdmin.where(filter ?? {}), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
-  }),
+    },
+    { name: 'ClientConnection' },
+    { name: 'ClientEdge' },
+  ),
 }));

@@ -31,7 +31,7 @@ export const UserRef = builder.prismaNode('User', {
       description: 'Active, unexpired access and refresh tokens of this user.',
       where: activeTokens,
     }),
-    connections: t.relatedConnection('connections', { cursor: 'id', totalCount: true, ...PAGE }),
+    connections: t.relatedConnection('connections', { cursor: 'id', totalCount: true, ...PAGE }, { name: 'OAuthConnectionConnection' }, { name: 'OAuthConnectionEdge' }),
   }),
 });
 
@@ -55,7 +55,8 @@ builder.queryFields((t) => ({
     args: { id: t.arg.globalID({ required: true, for: UserRef }) },
     resolve: (query, _root, { id }, ctx) => ctx.services.userAdmin.findVisible(actorOf(ctx.viewer), id.id, query),
   }),
-  users: t.prismaConnection({
+  users: t.prismaConnection(
+    {
     type: UserRef,
     cursor: 'id',
     authScopes: { admin: true },
@@ -63,5 +64,8 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: UserFilter }) },
     totalCount: (_parent, { filter }, ctx) => ctx.db.user.count({ where: ctx.services.userAdmin.where(filter ?? {}) }),
     resolve: (query, _root, { filter }, ctx) => ctx.db.user.findMany({ ...query, where: ctx.services.userAdmin.where(filter ?? {}), orderBy: { username: 'asc' } }),
-  }),
+    },
+    { name: 'UserConnection' },
+    { name: 'UserEdge' },
+  ),
 }));
