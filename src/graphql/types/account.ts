@@ -68,7 +68,7 @@ builder.objectFields(ViewerRef, (t) => ({
     totalCount: (viewer, _args, ctx) => (viewer.kind === 'user' ? ctx.db.session.count({ where: ctx.services.account.sessionsWhere(viewer.user.id) }) : 0),
     resolve: (query, viewer, _args, ctx) =>
       viewer.kind === 'user' ? ctx.db.session.findMany({ ...query, where: ctx.services.account.sessionsWhere(viewer.user.id), orderBy: RECENT_SESSIONS }) : [],
-  }),
+  }, { name: 'ViewerSessionConnection' }, { name: 'ViewerSessionEdge' }),
   authorizations: t.prismaConnection({
     type: AuthorizationRef,
     cursor: 'id',
@@ -80,7 +80,7 @@ builder.objectFields(ViewerRef, (t) => ({
       viewer.kind === 'user'
         ? ctx.db.userAuthorization.findMany({ ...query, where: ctx.services.account.authorizationsWhere(viewer.user.id), orderBy: RECENT_AUTHORIZATIONS })
         : [],
-  }),
+  }, { name: 'ViewerAuthorizationConnection' }, { name: 'ViewerAuthorizationEdge' }),
   tokens: t.prismaConnection({
     type: TokenRef,
     cursor: 'id',
@@ -89,7 +89,7 @@ builder.objectFields(ViewerRef, (t) => ({
     totalCount: (viewer, _args, ctx) => (viewer.kind === 'user' ? ctx.db.token.count({ where: ctx.services.account.tokensWhere(viewer.user.id) }) : 0),
     resolve: (query, viewer, _args, ctx) =>
       viewer.kind === 'user' ? ctx.db.token.findMany({ ...query, where: ctx.services.account.tokensWhere(viewer.user.id), orderBy: RECENT_TOKENS }) : [],
-  }),
+  }, { name: 'ViewerTokenConnection' }, { name: 'ViewerTokenEdge' }),
 }));
 
 const RevokeAuthorizationPayload = builder.objectRef<{ authorizationId: string; tokensRevoked: number }>('RevokeAuthorizationPayload').implement({
@@ -189,7 +189,7 @@ builder.prismaObjectFields(UserRef, (t) => ({
     ...PAGE,
     totalCount: true,
     query: () => ({ where: liveSession(), orderBy: RECENT_SESSIONS }),
-  }),
+  }, { name: 'SessionConnection' }, { name: 'SessionEdge' }),
   authorizations: t.relatedConnection('authorizations', {
     cursor: 'id',
     authScopes: ADMIN,
@@ -197,5 +197,5 @@ builder.prismaObjectFields(UserRef, (t) => ({
     ...PAGE,
     totalCount: true,
     query: () => ({ where: authorizationInForce, orderBy: RECENT_AUTHORIZATIONS }),
-  }),
+  }, { name: 'AuthorizationConnection' }, { name: 'AuthorizationEdge' }),
 }));

@@ -120,6 +120,7 @@ builder.queryFields((t) => ({
         }),
       }),
     },
+    { name: 'AuditEventEdge' },
   ),
 }));
 

@@ -102,7 +102,7 @@ builder.queryFields((t) => ({
     totalCount: (_parent, { filter }, ctx) => ctx.db.token.count({ where: tokenFilterWhere(toTokenFilter(filter)) }),
     resolve: (query, _root, { filter }, ctx) =>
       ctx.db.token.findMany({ ...query, where: tokenFilterWhere(toTokenFilter(filter)), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
-  }),
+  }, { name: 'TokenConnection' }, { name: 'TokenEdge' }),
 }));
 
 const TokenPayload = builder.objectRef<{ token: Token }>('TokenPayload').implement({
