@@ -33,7 +33,7 @@ const COLUMNS = [
   'details',
 ] as const satisfies readonly (keyof AuditEvent)[];
 
-const CHUNK_ROWS = 1000;
+const CHUNK_ROWS = 2000;
 
 /** Decides whether the caller may export; answers the refusal itself and returns false. */
 export type AdminGate = (ctx: Context) => Promise<boolean>;

@@ -174,5 +174,5 @@ describe('audit CSV export', () => {
     expect(bytes).toBeGreaterThan(30_000_000);
     expect(peak).toBeLessThan(bytes / 3);
     console.log(`audit export: ${((Date.now() - started) / 1000).toFixed(1)} s, ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB of CSV, peak retained heap growth ${(peak / 1e6).toFixed(1)} MB`);
-  }, 60_000);
+  }, 120_000); // about 12 s alone; far more on a machine shared with other test runs
 });
