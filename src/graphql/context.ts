@@ -5,9 +5,10 @@ import { parseScope } from '../domain/scopes.js';
 import type { Services } from '../services/index.js';
 import type { RequestInfo } from '../services/request-context.js';
 import type { AdminActor } from '../services/user-admin.js';
+import type { AuditStream } from './audit-stream.js';
 
 /** The services the GraphQL face uses, and nothing else. */
-export type GraphQLServices = Pick<Services, 'tokens' | 'userAdmin' | 'clientAdmin' | 'revocation'>;
+export type GraphQLServices = Pick<Services, 'tokens' | 'userAdmin' | 'clientAdmin' | 'revocation' | 'tokenAdmin' | 'auditQuery' | 'account' | 'stats'>;
 
 export type Viewer =
   | {
@@ -35,6 +36,12 @@ export interface GraphQLContext {
   services: GraphQLServices;
   /** Address and agent of the caller, for the audit log. */
   requestInfo: RequestInfo;
+  /** The browser session making the request (its stored id, the SHA-256 of the cookie's); null with a token. */
+  sessionId: string | null;
+  /** Re-checks the caller's token or session (revoked, expired, ended, user disabled), for long-lived subscriptions. */
+  viewerStillValid: () => Promise<boolean>;
+  /** Audit events as they are written, for the `auditEvents` subscription. */
+  auditStream: AuditStream;
 }
 
 export const ADMIN_SCOPE = 'admin';

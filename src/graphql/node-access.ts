@@ -19,3 +19,8 @@ export async function authorizeNode(node: { typename: string; id: string }, ctx:
   const check = ownerChecks.get(node.typename);
   if (!check || !(await check(node.id, ctx))) throw new NotFound(`no ${node.typename} with this id`);
 }
+
+/** The usual case: a row that names its user. `ownerOf` reads that user id (null when there is none). */
+export function registerUserOwnedNode(typename: string, ownerOf: (id: string, ctx: GraphQLContext) => Promise<string | null | undefined>): void {
+  registerOwnNode(typename, async (id, ctx) => ctx.viewer?.kind === 'user' && (await ownerOf(id, ctx)) === ctx.viewer.user.id);
+}

@@ -7,6 +7,10 @@ import './types/connections.js';
 import './types/viewer.js';
 import './types/user-mutations.js';
 import './types/client-mutations.js';
+import './types/tokens.js';
+import './types/audit.js';
+import './types/account.js';
+import './types/stats.js';
 
 export const schema = builder.toSchema();
 

@@ -14,10 +14,13 @@ import { Readable } from 'node:stream';
 import getRawBody from 'raw-body';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import { sha256Hex } from '../domain/crypto.js';
 import { InvalidToken } from '../domain/errors.js';
 import { requestInfo } from '../http/request-info.js';
 import type { Logger } from '../ops/logger.js';
 import type { RequestInfo } from '../services/request-context.js';
+import { SESSION_COOKIE } from '../web/session.js';
+import type { AuditStream } from './audit-stream.js';
 import { bearerViewer, cookieViewer, type GraphQLContext, type GraphQLServices, type Viewer } from './context.js';
 import { codedError, codeValidationErrors, maskError } from './errors.js';
 import { schema } from './schema.js';
@@ -30,6 +33,8 @@ interface ServerContext {
   requestInfo: RequestInfo;
   /** The request could not have been sent by a cross-site page: see `crossSiteSafe`. */
   crossSiteSafe: boolean;
+  sessionId: string | null;
+  viewerStillValid: () => Promise<boolean>;
 }
 
 // Content types a cross-site <form> cannot send: a browser must preflight them, and /graphql answers
@@ -64,15 +69,24 @@ export interface GraphQLDeps {
   db: Db;
   services: GraphQLServices;
   logger: Logger;
+  auditStream: AuditStream;
 }
 
 export function graphqlMiddleware(deps: GraphQLDeps) {
-  const { config, db, services, logger } = deps;
+  const { config, db, services, logger, auditStream } = deps;
   const limits = config.graphql;
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    context: ({ viewer, requestInfo: info }): GraphQLContext => ({ viewer, requestInfo: info, db, services }),
+    context: ({ viewer, requestInfo: info, sessionId, viewerStillValid }): GraphQLContext => ({
+      viewer,
+      requestInfo: info,
+      sessionId,
+      viewerStillValid,
+      db,
+      services,
+      auditStream,
+    }),
     maskedErrors: { maskError: maskError(logger) },
     batching: { limit: limits.maxBatch },
     graphiql: limits.graphiql ? { title: 'AuthGate GraphQL' } : false,
@@ -126,7 +140,15 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     const abort = new AbortController();
     ctx.res.once('close', () => abort.abort());
     const request = new Request(new URL(ctx.originalUrl, config.baseUrl), { method: ctx.method, headers, body: body && new Uint8Array(body), signal: abort.signal });
-    const response = await yoga.handleRequest(request, { viewer, requestInfo: requestInfo(ctx), crossSiteSafe: crossSiteSafe(ctx, config.baseUrl) });
+    const sessionId = viewer?.via === 'cookie' ? currentSessionId(ctx) : null;
+    const bearer = viewer?.via === 'bearer' ? /^Bearer +([^\s]+) *$/i.exec(authorization)![1]! : null;
+    const response = await yoga.handleRequest(request, {
+      viewer,
+      requestInfo: requestInfo(ctx),
+      crossSiteSafe: crossSiteSafe(ctx, config.baseUrl),
+      sessionId,
+      viewerStillValid: () => stillValid(db, services, bearer, sessionId, viewer),
+    });
 
     // Streamed as it comes (subscriptions are Server-Sent Events); Yoga's stream ponyfill is async-iterable.
     ctx.body = response.body ? Readable.from(response.body as unknown as AsyncIterable<Uint8Array>) : '';
@@ -136,6 +158,25 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
     });
     if (response.headers.get('content-type')?.startsWith('text/html')) ctx.set('Content-Security-Policy', GRAPHIQL_CSP);
   };
+}
+
+/**
+ * For long-lived operations (subscriptions): is the caller's credential still good? A revoked or
+ * expired token, an ended session or a disabled user ends the stream.
+ */
+async function stillValid(db: Db, services: GraphQLServices, bearer: string | null, sessionId: string | null, viewer: Viewer | null): Promise<boolean> {
+  if (!viewer) return false;
+  if (bearer) return services.tokens.validateAccessToken(bearer).then(() => true, () => false);
+  if (!sessionId || viewer.kind !== 'user') return false;
+  const session = await db.session.findUnique({ where: { id: sessionId }, select: { expiresAt: true, absoluteExpiresAt: true, user: { select: { active: true } } } });
+  const now = new Date();
+  return !!session && session.expiresAt > now && session.absoluteExpiresAt > now && session.user?.active === true;
+}
+
+/** The stored id of the browser session: the session store keys rows by the SHA-256 of the cookie's id. */
+function currentSessionId(ctx: Context): string | null {
+  const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
+  return id ? sha256Hex(id) : null;
 }
 
 /**

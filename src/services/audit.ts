@@ -3,6 +3,7 @@
 // events can be written at once with `recordNow`. A failing write is retried a bounded number of times;
 // a row the database refuses is isolated and dropped, never retried forever; every loss is counted in
 // `audit_events_dropped_total` and logged. The buffer is flushed on shutdown.
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { insertAuditBatch, maxAuditRowsPerStatement } from '../db/audit-batch.js';
 import type { Db, Prisma } from '../db/client.js';
@@ -84,6 +85,8 @@ export function maskSecrets(value: unknown, depth = 0): unknown {
 }
 
 type Row = Prisma.AuditEventCreateManyInput;
+/** A row as written: id and time are set when the event is recorded. */
+export type WrittenAuditRow = Row & { id: string; createdAt: Date };
 
 export interface AuditLogOptions {
   flushIntervalMs: number;
@@ -97,13 +100,14 @@ export interface AuditLogOptions {
 const DEFAULT_RETRY_DELAYS_MS = [100, 500];
 
 export class AuditLog {
-  private buffer: Row[] = [];
+  private buffer: WrittenAuditRow[] = [];
   private timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   private readonly chunkSize: number;
   private readonly capacity: number;
   private readonly retryDelaysMs: readonly number[];
   private droppedWhileFull = 0;
+  private listeners: ((rows: WrittenAuditRow[]) => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -138,7 +142,25 @@ export class AuditLog {
 
   /** Written before returning: for events that must not be lost even if the process dies next. */
   async recordNow(entry: AuditEntry): Promise<void> {
-    await this.db.auditEvent.create({ data: toRow(entry) });
+    const row = toRow(entry);
+    await this.db.auditEvent.create({ data: row });
+    this.written([row]);
+  }
+
+  /** Called with every batch once it is stored (the live audit stream); a listener must not throw. */
+  onWritten(listener: (rows: WrittenAuditRow[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private written(rows: WrittenAuditRow[]): void {
+    for (const listener of this.listeners) {
+      // A listener's failure must never look like a failed write (which would be retried and duplicated).
+      try {
+        listener(rows);
+      } catch (err) {
+        this.logger.error('audit listener failed', errorFields(err));
+      }
+    }
   }
 
   /**
@@ -146,7 +168,11 @@ export class AuditLog {
    * its audit event are committed together or not at all.
    */
   async recordIn(tx: Pick<Db, 'auditEvent'>, entry: AuditEntry): Promise<void> {
-    await tx.auditEvent.create({ data: toRow(entry) });
+    const row = toRow(entry);
+    await tx.auditEvent.create({ data: row });
+    // Announced before the caller commits (nothing here knows when it does); the change is already
+    // decided by then, and the live stream is a view, not the record.
+    this.written([row]);
   }
 
   /** Writes everything buffered so far. Concurrent calls are serialised. */
@@ -188,12 +214,13 @@ export class AuditLog {
    * on their own are dropped, counted and logged. Returns false, leaving the rows to the caller, when
    * the database does not answer at all.
    */
-  private async writeChunk(chunk: Row[]): Promise<boolean> {
+  private async writeChunk(chunk: WrittenAuditRow[]): Promise<boolean> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.retryDelaysMs.length; attempt++) {
       if (attempt > 0) await sleep(this.retryDelaysMs[attempt - 1]!);
       try {
         await insertAuditBatch(this.db, this.opts.dialect, chunk);
+        this.written(chunk);
         return true;
       } catch (err) {
         lastError = err;
@@ -204,7 +231,7 @@ export class AuditLog {
       return false;
     }
     this.logger.warn('audit batch refused after retries; writing it in parts to isolate the refused rows', { rows: chunk.length, ...describeDbError(lastError) });
-    const dropped: Row[] = [];
+    const dropped: WrittenAuditRow[] = [];
     const errors: unknown[] = [];
     await this.writeInParts(chunk, dropped, errors);
     if (dropped.length === 0) return true;
@@ -216,12 +243,13 @@ export class AuditLog {
     return true;
   }
 
-  private async writeInParts(rows: Row[], dropped: Row[], errors: unknown[]): Promise<void> {
+  private async writeInParts(rows: WrittenAuditRow[], dropped: WrittenAuditRow[], errors: unknown[]): Promise<void> {
     const middle = Math.ceil(rows.length / 2);
     for (const part of [rows.slice(0, middle), rows.slice(middle)]) {
       if (part.length === 0) continue;
       try {
         await insertAuditBatch(this.db, this.opts.dialect, part);
+        this.written(part);
       } catch (err) {
         if (part.length > 1) await this.writeInParts(part, dropped, errors);
         else {
@@ -249,8 +277,9 @@ function describeDbError(err: unknown): Record<string, unknown> {
   return { error: err.message.slice(0, 300), ...(typeof code === 'string' ? { code } : {}) };
 }
 
-function toRow(entry: AuditEntry): Row {
+function toRow(entry: AuditEntry): WrittenAuditRow {
   return {
+    id: randomUUID(),
     eventType: entry.eventType,
     severity: entry.severity ?? 'INFO',
     success: entry.success ?? true,

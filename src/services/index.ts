@@ -5,7 +5,9 @@ import type { JwtSigner } from '../keys/jwt.js';
 import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
 import type { Logger } from '../ops/logger.js';
 import { AttemptPolicy } from './attempt-policy.js';
+import { AccountService } from './account.js';
 import { AuditLog } from './audit.js';
+import { AuditQueryService } from './audit-query.js';
 import { AuthorizationCodeService } from './authorization-codes.js';
 import { AuthorizationFlowService } from './authorization-flow.js';
 import { ClientAdminService } from './client-admin.js';
@@ -19,6 +21,8 @@ import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
 import { SignInService } from './sign-in.js';
+import { StatsService } from './stats.js';
+import { TokenAdminService } from './token-admin.js';
 import { TokenService } from './tokens.js';
 import { UserCodeEntryService } from './user-code-entry.js';
 import { UserInfoService } from './userinfo.js';
@@ -44,6 +48,10 @@ export interface Services {
   userCodeEntry: UserCodeEntryService;
   userAdmin: UserAdminService;
   clientAdmin: ClientAdminService;
+  tokenAdmin: TokenAdminService;
+  auditQuery: AuditQueryService;
+  account: AccountService;
+  stats: StatsService;
 }
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore }): Services {
@@ -66,8 +74,13 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
   const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect);
   const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
+  const tokenAdmin = new TokenAdminService(db, audit, revocation);
+  const auditQuery = new AuditQueryService(db);
+  const account = new AccountService(db, audit);
+  const stats = new StatsService(db, config.database.dialect);
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,
-    sessions, revocation, introspection, userInfo, signIn, userCodeEntry, userAdmin, clientAdmin,
+    sessions, revocation, introspection, userInfo, signIn, userCodeEntry, userAdmin, clientAdmin, tokenAdmin, auditQuery,
+    account, stats,
   };
 }

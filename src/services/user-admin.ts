@@ -286,7 +286,7 @@ function checkName(value: string): string {
   return name;
 }
 
-function checkPassword(password: string): string {
+export function checkPassword(password: string): string {
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
     throw new BadInput(`A password is ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.`);
   }

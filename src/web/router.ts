@@ -3,16 +3,24 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../services/index.js';
 import type { Config } from '../config/env.js';
+import type { Logger } from '../ops/logger.js';
+import { adminGate } from './admin-gate.js';
+import { auditExportRoutes } from './audit-export.js';
 import { authorizeRoutes } from './authorize.js';
 import { deviceRoutes } from './device.js';
 import { loginRoutes } from './login.js';
 import type { Renderer } from './render.js';
 
-export function webRouter(deps: { services: Services; render: Renderer; config: Config }): Router {
+export function webRouter(deps: { services: Services; render: Renderer; config: Config; logger: Logger }): Router {
   const router = new Router();
   router.get('/', async (ctx: Context) => deps.render(ctx, 'home.njk'));
   loginRoutes(router, deps);
   deviceRoutes(router, deps);
   authorizeRoutes(router, deps);
+  auditExportRoutes(router, {
+    auditQuery: deps.services.auditQuery,
+    requireAdmin: adminGate({ tokens: deps.services.tokens, render: deps.render }),
+    logger: deps.logger,
+  });
   return router;
 }

@@ -57,7 +57,16 @@ afterAll(async () => {
 
 async function usersPage(first: number) {
   const admin = await server.authgate.db.user.findUniqueOrThrow({ where: { username: 'admin' } });
-  const contextValue: GraphQLContext = { viewer: cookieViewer(admin), db: counting, services: server.authgate.services, requestInfo: {} };
+  const contextValue: GraphQLContext = {
+    viewer: cookieViewer(admin),
+    db: counting,
+    services: server.authgate.services,
+    requestInfo: {},
+    sessionId: null,
+    viewerStillValid: async () => true,
+    // Not reached by a query; only subscriptions read the live stream.
+    auditStream: { subscribe: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }) }) }), close: async () => {} },
+  };
   queries.length = 0;
   const result = await execute({ schema, document: UsersDocument, variableValues: { first, filter: { search: 'user' } }, contextValue });
   expect(result.errors).toBeUndefined();

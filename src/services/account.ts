@@ -1,0 +1,164 @@
+// A person's own account: where they are signed in, which apps they let in, which tokens are live,
+// and ending any of those; changing their password. Also the two admin counterparts (ending someone
+// else's authorization or session). Another user's rows are NotFound, never Forbidden, so ids cannot
+// be probed.
+import bcrypt from 'bcryptjs';
+import type { Db, OAuthClient, Prisma, Session, Token, UserAuthorization } from '../db/client.js';
+import { BadInput, NotFound } from '../domain/errors.js';
+import type { AuditLog } from './audit.js';
+import type { RequestInfo } from './request-context.js';
+import type { Actor } from './revocation.js';
+import { revokeTokensWhere } from './tokens.js';
+import { checkPassword } from './user-admin.js';
+import { hashPassword } from './users.js';
+
+// Most recent first; the id keeps the order total, so cursor pages never repeat or skip a row.
+export const RECENT_SESSIONS: Prisma.SessionOrderByWithRelationInput[] = [{ updatedAt: 'desc' }, { id: 'asc' }];
+export const RECENT_AUTHORIZATIONS: Prisma.UserAuthorizationOrderByWithRelationInput[] = [{ grantedAt: 'desc' }, { id: 'asc' }];
+export const RECENT_TOKENS: Prisma.TokenOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
+
+/** A session that has not ended (idle or absolute timeout). */
+export function liveSession(now = new Date()): Prisma.SessionWhereInput {
+  return { expiresAt: { gt: now }, absoluteExpiresAt: { gt: now } };
+}
+
+/** A consent that has not been withdrawn. */
+export const authorizationInForce = { revokedAt: null } satisfies Prisma.UserAuthorizationWhereInput;
+
+export type AuthorizationWithClient = UserAuthorization & { client: OAuthClient };
+
+export class AccountService {
+  constructor(
+    private readonly db: Db,
+    private readonly audit: AuditLog,
+  ) {}
+
+  /** Browser sessions that have not expired. Session ids are the stored SHA-256 of the cookie's id. */
+  sessionsWhere(userId: string): Prisma.SessionWhereInput {
+    return { userId, ...liveSession() };
+  }
+
+  /** Apps the user has let in (consent page or device approval) and not withdrawn. */
+  authorizationsWhere(userId: string): Prisma.UserAuthorizationWhereInput {
+    return { userId, ...authorizationInForce };
+  }
+
+  /** Tokens that work now: active and unexpired. */
+  tokensWhere(userId: string, now = new Date()): Prisma.TokenWhereInput {
+    return { userId, status: 'active', expiresAt: { gt: now } };
+  }
+
+  sessions(userId: string): Promise<Session[]> {
+    return this.db.session.findMany({ where: this.sessionsWhere(userId), orderBy: RECENT_SESSIONS });
+  }
+
+  authorizations(userId: string): Promise<AuthorizationWithClient[]> {
+    return this.db.userAuthorization.findMany({ where: this.authorizationsWhere(userId), include: { client: true }, orderBy: RECENT_AUTHORIZATIONS });
+  }
+
+  tokens(userId: string): Promise<(Token & { client: OAuthClient })[]> {
+    return this.db.token.findMany({ where: this.tokensWhere(userId), include: { client: true }, orderBy: RECENT_TOKENS });
+  }
+
+  /** Ends one of the user's sessions (or, for an admin, anyone's: `ownerId` undefined). */
+  async revokeSession(sessionId: string, actor: Actor, req: RequestInfo, ownerId?: string): Promise<void> {
+    const session = await this.db.session.findUnique({ where: { id: sessionId } });
+    if (!session || session.userId === null || (ownerId !== undefined && session.userId !== ownerId)) throw new NotFound('session not found');
+    await this.db.$transaction(async (tx) => {
+      const { count } = await tx.session.deleteMany({ where: { id: sessionId } });
+      if (count === 0) throw new NotFound('session not found');
+      await this.audit.recordIn(tx, {
+        eventType: 'SESSION_REVOKED',
+        severity: ownerId === undefined ? 'WARNING' : 'INFO',
+        actor,
+        subject: { type: 'user', id: session.userId! },
+        request: req,
+        details: { reason: ownerId === undefined ? 'admin_request' : 'owner_request', sessions_ended: 1 },
+      });
+    });
+  }
+
+  /** Ends every session of the user but the one asking (`keepSessionId`; none when called with a Bearer token). */
+  async revokeOtherSessions(userId: string, keepSessionId: string | undefined, actor: Actor, req: RequestInfo): Promise<number> {
+    return this.db.$transaction(async (tx) => {
+      const { count } = await tx.session.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
+      await this.audit.recordIn(tx, {
+        eventType: 'SESSIONS_REVOKED',
+        actor,
+        subject: { type: 'user', id: userId },
+        request: req,
+        details: { reason: 'owner_request', sessions_ended: count },
+      });
+      return count;
+    });
+  }
+
+  /**
+   * An administrator withdraws a user's consent to a client: the consent is marked revoked and every
+   * token of that user for that client ends, in one transaction.
+   */
+  async revokeAuthorizationAsAdmin(authorizationId: string, actor: Actor, req: RequestInfo): Promise<{ authorization: AuthorizationWithClient; tokensRevoked: number }> {
+    const authorization = await this.db.userAuthorization.findUnique({ where: { id: authorizationId }, include: { client: true } });
+    if (!authorization) throw new NotFound('authorization not found');
+    const now = new Date();
+    const tokensRevoked = await this.db.$transaction(async (tx) => {
+      await tx.userAuthorization.updateMany({ where: { id: authorization.id, revokedAt: null }, data: { revokedAt: now } });
+      const count = await revokeTokensWhere(tx, { userId: authorization.userId, clientId: authorization.clientId });
+      await this.audit.recordIn(tx, {
+        eventType: 'AUTHORIZATION_REVOKED',
+        severity: 'WARNING',
+        actor,
+        subject: { type: 'user_authorization', id: authorization.id },
+        clientId: authorization.client.clientId,
+        request: req,
+        details: { reason: 'admin_request', user_id: authorization.userId, tokens_revoked: count },
+      });
+      return count;
+    });
+    return { authorization: { ...authorization, revokedAt: authorization.revokedAt ?? now }, tokensRevoked };
+  }
+
+  /**
+   * Local users only. The current password must be right; the new one replaces it and every other
+   * session ends (someone who knew the old password may be signed in elsewhere), in one transaction.
+   */
+  async changePassword(
+    userId: string,
+    input: { currentPassword: string; newPassword: string },
+    keepSessionId: string | undefined,
+    req: RequestInfo,
+  ): Promise<{ sessionsEnded: number }> {
+    const user = await this.db.user.findUnique({ where: { id: userId } });
+    if (!user || !user.active) throw new NotFound('user not found');
+    if (user.authSource !== 'local' || !user.passwordHash) throw new BadInput('this account signs in elsewhere; its password cannot be changed here');
+    if (!(await bcrypt.compare(input.currentPassword, user.passwordHash))) {
+      this.audit.record({
+        eventType: 'PASSWORD_CHANGE_FAILED',
+        severity: 'WARNING',
+        success: false,
+        actor: { userId: user.id, username: user.username },
+        subject: { type: 'user', id: user.id },
+        request: req,
+        details: { reason: 'wrong_current_password' },
+      });
+      throw new BadInput('the current password is not correct');
+    }
+    const passwordHash = await hashPassword(checkPassword(input.newPassword));
+    const sessionsEnded = await this.db.$transaction(async (tx) => {
+      // Conditional on the hash just checked: of two concurrent changes only one applies.
+      const changed = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+      if (changed.count !== 1) throw new BadInput('the password was changed meanwhile; sign in again and retry');
+      const ended = await tx.session.deleteMany({ where: { userId: user.id, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
+      await this.audit.recordIn(tx, {
+        eventType: 'PASSWORD_CHANGED',
+        severity: 'WARNING',
+        actor: { userId: user.id, username: user.username },
+        subject: { type: 'user', id: user.id },
+        request: req,
+        details: { reason: 'owner_request', sessions_ended: ended.count },
+      });
+      return ended.count;
+    });
+    return { sessionsEnded };
+  }
+}
