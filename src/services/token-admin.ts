@@ -29,8 +29,13 @@ export function tokenFilterWhere(filter: TokenFilter, now = new Date()): Prisma.
   return where;
 }
 
-/** Lineage order: the order tokens were issued in (id breaks ties within one millisecond). */
-export const ISSUE_ORDER: Prisma.TokenOrderByWithRelationInput[] = [{ createdAt: 'asc' }, { id: 'asc' }];
+/**
+ * Lineage order: the order tokens were issued in. A refresh token and the access token issued with it
+ * are written by one statement with one timestamp; the refresh token comes first (the access token
+ * names it as parent), so category breaks that tie (refresh sorts after access in both dialects'
+ * enum and text order, hence desc), then id.
+ */
+export const ISSUE_ORDER: Prisma.TokenOrderByWithRelationInput[] = [{ createdAt: 'asc' }, { category: 'desc' }, { id: 'asc' }];
 
 export class TokenAdminService {
   constructor(

@@ -162,7 +162,10 @@ describe('ops services', () => {
   });
 
   test('stats: counts by kind, and logins and issued tokens per interval from the audit log', async () => {
-    const { services } = server.authgate;
+    const { services, db } = server.authgate;
+    // An earlier test withdrew alice's consent, which rightly stops issuance until she consents again.
+    const client = await db.oAuthClient.findFirstOrThrow({ where: { clientId: server.cliClientId } });
+    await services.consents.grant(alice, client, ['read'], REQ);
     await services.audit.flush(); // earlier tests' buffered events must not land between the two snapshots
     const before = await services.stats.stats('HOUR');
     await services.users.authenticate('admin', 'wrong', REQ).catch(() => undefined);
