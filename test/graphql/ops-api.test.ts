@@ -23,6 +23,7 @@ import {
   RevokeAuthorizationDocument,
   UserAccountDocument,
   RevokeTokenFamilyDocument,
+  RevokeTokenDocument,
   StatsDocument,
   TokenLineageDocument,
   TokensDocument,
@@ -107,6 +108,29 @@ describe('GraphQL tokens, audit, account and stats', () => {
     expect(events.data!.auditEvents.edges.map((e) => e.node.eventType).sort()).toEqual(['TOKEN_DISABLED', 'TOKEN_ENABLED', 'TOKEN_FAMILY_REVOKED']);
     expect(events.data!.auditEvents.edges.every((e) => e.node.severity === 'WARNING' && e.node.actorUsername === 'admin')).toBe(true);
   });
+
+  test('racing admins over HTTP: enable against revoke on a held token always ends REVOKED', async () => {
+    const db = server.authgate.db;
+    for (let round = 0; round < 10; round++) {
+      const fresh = await server.authgate.services.tokens.issue(
+        { client: await db.oAuthClient.findFirstOrThrow({ where: { clientId: server.cliClientId } }), user: await db.user.findUniqueOrThrow({ where: { id: userId } }), scopes: ['read'], resources: [], grantType: 'urn:test' },
+        { withRefresh: false },
+        {},
+      );
+      const row = (await server.authgate.services.tokens.validateAccessToken(fresh.access_token)).token;
+      const id = encodeGlobalID('Token', row.id);
+      await gql(server, DisableTokenDocument, { id }, { token: adminToken });
+      const [enable1, revoke, enable2] = await Promise.all([
+        gql(server, EnableTokenDocument, { id }, { token: adminToken }),
+        gql(server, RevokeTokenDocument, { id }, { token: adminToken }),
+        gql(server, EnableTokenDocument, { id }, { token: adminToken }),
+      ]);
+      expect(revoke.errors).toBeUndefined();
+      for (const res of [enable1, enable2]) expect(res.errors === undefined || codes(res).join() === 'CONFLICT').toBe(true);
+      expect((await db.token.findUniqueOrThrow({ where: { id: row.id } })).status).toBe('revoked');
+      expect((await gql(server, MyAccountDocument, {}, { token: fresh.access_token })).status).toBe(401);
+    }
+  }, 30_000);
 
   test('the account: sessions with this one marked, apps, tokens; ending other sessions; cookie mutations need same-site JSON', async () => {
     const browser = await signedInBrowser(server, 'opsuser', USER_PASSWORD);
