@@ -117,7 +117,7 @@ describe('GraphQL tokens, audit, account and stats', () => {
         { withRefresh: false },
         {},
       );
-      const row = (await server.authgate.services.tokens.validateAccessToken(fresh.access_token)).token;
+      const row = (await server.authgate.services.tokens.validateAccessToken(fresh.accessToken)).token;
       const id = encodeGlobalID('Token', row.id);
       await gql(server, DisableTokenDocument, { id }, { token: adminToken });
       const [enable1, revoke, enable2] = await Promise.all([
@@ -128,7 +128,7 @@ describe('GraphQL tokens, audit, account and stats', () => {
       expect(revoke.errors).toBeUndefined();
       for (const res of [enable1, enable2]) expect(res.errors === undefined || codes(res).join() === 'CONFLICT').toBe(true);
       expect((await db.token.findUniqueOrThrow({ where: { id: row.id } })).status).toBe('revoked');
-      expect((await gql(server, MyAccountDocument, {}, { token: fresh.access_token })).status).toBe(401);
+      expect((await gql(server, MyAccountDocument, {}, { token: fresh.accessToken })).status).toBe(401);
     }
   }, 30_000);
 
