@@ -3,7 +3,7 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { randomUUID } from 'node:crypto';
-import { BadInput, Conflict, Forbidden, InvalidToken, NotFound, OAuthError } from '../domain/errors.js';
+import { BadInput, Conflict, Forbidden, InvalidToken, NotFound, OAuthError, TemporarilyUnavailable, TooManyAttempts } from '../domain/errors.js';
 import type { Logger } from '../ops/logger.js';
 import { errorFields } from '../ops/logger.js';
 
@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'UNAVAILABLE'
   | 'BAD_REQUEST'
   | 'GRAPHQL_VALIDATION_FAILED'
   | 'INTERNAL_SERVER_ERROR';
@@ -26,6 +28,8 @@ function domainCode(err: unknown): ErrorCode | null {
   if (err instanceof Forbidden) return 'FORBIDDEN';
   if (err instanceof Conflict) return 'CONFLICT';
   if (err instanceof InvalidToken) return 'UNAUTHENTICATED';
+  if (err instanceof TooManyAttempts) return 'TOO_MANY_ATTEMPTS';
+  if (err instanceof TemporarilyUnavailable) return 'UNAVAILABLE';
   // OAuth errors reaching GraphQL come from validating admin input (scopes, redirect URIs).
   if (err instanceof BadInput || err instanceof OAuthError || err instanceof PothosValidationError) return 'BAD_USER_INPUT';
   return null;
@@ -75,7 +79,9 @@ export function maskError(logger: Logger) {
     const code = domainCode(original);
     if (code) {
       const message = original instanceof OAuthError ? original.description : (original as Error).message;
-      return withCode(outer, message, { code });
+      // Both say when to try again, as Retry-After does on the other faces.
+      const retryAfter = original instanceof TooManyAttempts || original instanceof TemporarilyUnavailable ? { retryAfter: original.retryAfter } : {};
+      return withCode(outer, message, { code, ...retryAfter });
     }
     if (original instanceof GraphQLError) {
       // Yoga attaches the parser's error to some HTTP errors; its message is no business of the caller's.

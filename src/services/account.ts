@@ -5,6 +5,7 @@
 import bcrypt from 'bcryptjs';
 import type { Db, OAuthClient, Prisma, Session, Token, UserAuthorization } from '../db/client.js';
 import { BadInput, NotFound } from '../domain/errors.js';
+import type { AttemptPolicy } from './attempt-policy.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 import type { Actor } from './revocation.js';
@@ -27,10 +28,18 @@ export const authorizationInForce = { revokedAt: null } satisfies Prisma.UserAut
 
 export type AuthorizationWithClient = UserAuthorization & { client: OAuthClient };
 
+class WrongCurrentPassword extends BadInput {
+  constructor() {
+    super('the current password is not correct');
+  }
+}
+
 export class AccountService {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
+    /** The sign-in guessing policy: proving the current password counts against the same account limit. */
+    private readonly guessing: AttemptPolicy,
   ) {}
 
   /** Browser sessions that have not expired. Session ids are the stored SHA-256 of the cookie's id. */
@@ -131,18 +140,27 @@ export class AccountService {
     const user = await this.db.user.findUnique({ where: { id: userId } });
     if (!user || !user.active) throw new NotFound('user not found');
     if (user.authSource !== 'local' || !user.passwordHash) throw new BadInput('this account signs in elsewhere; its password cannot be changed here');
-    if (!(await bcrypt.compare(input.currentPassword, user.passwordHash))) {
-      this.audit.record({
-        eventType: 'PASSWORD_CHANGE_FAILED',
-        severity: 'WARNING',
-        success: false,
-        actor: { userId: user.id, username: user.username },
-        subject: { type: 'user', id: user.id },
-        request: req,
-        details: { reason: 'wrong_current_password' },
-      });
-      throw new BadInput('the current password is not correct');
-    }
+    const currentHash = user.passwordHash;
+    // Limited like a sign-in, counted before the check: a stolen session must not become a way to
+    // guess the password (and then lock its owner out by changing it).
+    await this.guessing.guard(
+      { subject: user.username.toLowerCase(), address: req.ip ?? 'unknown' },
+      { actor: { userId: user.id, username: user.username }, request: req },
+      async () => {
+        if (await bcrypt.compare(input.currentPassword, currentHash)) return;
+        this.audit.record({
+          eventType: 'PASSWORD_CHANGE_FAILED',
+          severity: 'WARNING',
+          success: false,
+          actor: { userId: user.id, username: user.username },
+          subject: { type: 'user', id: user.id },
+          request: req,
+          details: { reason: 'wrong_current_password' },
+        });
+        throw new WrongCurrentPassword();
+      },
+      (err) => err instanceof WrongCurrentPassword,
+    );
     const passwordHash = await hashPassword(checkPassword(input.newPassword));
     const sessionsEnded = await this.db.$transaction(async (tx) => {
       // Conditional on the hash just checked: of two concurrent changes only one applies.

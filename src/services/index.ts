@@ -70,13 +70,15 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const revocation = new RevocationService(db, audit, config.database.dialect);
   const introspection = new IntrospectionService(db, tokens, config, audit);
   const userInfo = new UserInfoService(tokens);
-  const signIn = new SignInService(users, audit, new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT'));
+  // One password-guessing policy for signing in and for proving the current password.
+  const passwordGuessing = new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT');
+  const signIn = new SignInService(users, audit, passwordGuessing);
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
   const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect);
   const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
   const tokenAdmin = new TokenAdminService(db, audit, revocation);
   const auditQuery = new AuditQueryService(db);
-  const account = new AccountService(db, audit);
+  const account = new AccountService(db, audit, passwordGuessing);
   const stats = new StatsService(db, config.database.dialect);
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,

@@ -215,6 +215,27 @@ describe('GraphQL tokens, audit, account and stats', () => {
     await signedInBrowser(server, 'opsuser', 'brand-new-pass-1');
   });
 
+  test('changeMyPassword: racing wrong current passwords are limited like sign-ins, before the check, and locked out', async () => {
+    await server.authgate.db.user.create({ data: { username: 'guessed', passwordHash: await hashPassword(USER_PASSWORD) } });
+    const browser = await signedInBrowser(server, 'guessed', USER_PASSWORD);
+    const attempt = (currentPassword: string) =>
+      gql(server, ChangeMyPasswordDocument, { input: { currentPassword, newPassword: 'brand-new-pass-2' } }, { browser, headers: { origin: server.url } });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(`wrong-guess-${i}`)));
+    const answered = answers.map((a) => codes(a).join());
+    // The sign-in limit: 5 failures per account, counted before the password is compared.
+    expect(answered.filter((c) => c === 'BAD_USER_INPUT')).toHaveLength(5);
+    expect(answered.filter((c) => c === 'TOO_MANY_ATTEMPTS')).toHaveLength(7);
+    expect(answers.find((a) => codes(a).join() === 'TOO_MANY_ATTEMPTS')!.errors![0]!.extensions!.retryAfter).toBeGreaterThan(0);
+    // Locked out means the right password is not even checked, and nothing changes.
+    expect(codes(await attempt(USER_PASSWORD))).toEqual(['TOO_MANY_ATTEMPTS']);
+    await server.authgate.services.audit.flush();
+    const db = server.authgate.db;
+    expect(await db.auditEvent.count({ where: { eventType: 'PASSWORD_CHANGE_FAILED', actorUsername: 'guessed' } })).toBe(5);
+    expect(await db.auditEvent.count({ where: { eventType: 'LOGIN_LOCKED_OUT', actorUsername: 'guessed' } })).toBe(1);
+    expect(await db.auditEvent.count({ where: { eventType: 'PASSWORD_CHANGED', actorUsername: 'guessed' } })).toBe(0);
+    await db.user.delete({ where: { username: 'guessed' } }); // the dashboard test counts this suite's users
+  });
+
   test('the subscription: a user receives only their own events, an admin all; anonymous is refused', async () => {
     const anonymous = await subscribe<OnAuditEventSubscription>(`${server.url}/graphql`, OnAuditEventDocument, {}, {});
     await expect(anonymous.waitFor(() => true, 2000)).rejects.toThrow();
