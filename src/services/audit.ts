@@ -63,6 +63,8 @@ function keyWords(key: string): string[] {
 }
 
 function isCredential(key: string, value: unknown): boolean {
+  // A yes/no or an absent value reveals no secret, whatever its key says (`enableClientCredentials`).
+  if (typeof value === 'boolean' || value === null) return false;
   const words = keyWords(key);
   const last = words.at(-1) ?? '';
   if (CREDENTIAL_NOUNS.has(last) || CREDENTIAL_KEYS.has(words.join('_'))) return true;

@@ -167,6 +167,8 @@ describe('audit integrity', () => {
       token_category: 'access',
       authorization_id: 'auth-row-1',
       refresh_token_issued: true,
+      enableClientCredentials: false,
+      password_reset: null,
       error_code: 'E42',
       // A sentence that starts with the scheme's name is not a credential.
       reason: 'Bearer token missing from the request',
