@@ -8,6 +8,7 @@ import type { Config } from './config/env.js';
 import { createPrismaClient, type Db } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { createAuditStream } from './graphql/audit-stream.js';
+import { createPageGraphQL } from './graphql/in-process.js';
 import { GRAPHQL_PATH, graphqlMiddleware } from './graphql/yoga.js';
 import { readBody } from './http/body.js';
 import { cors } from './http/cors.js';
@@ -62,12 +63,12 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   app.silent = true; // errors are rendered and logged by each face's error middleware
   const render = createRenderer(createTemplates(), { name: 'AuthGate' });
   const protocol = oauthRouter({ config, services, signer, limits });
-  const pages = webRouter({ services, render, config, logger });
   const body = readBody({ limitBytes: config.bodyLimitBytes });
   // Yoga reads /graphql bodies itself (with its own limit); the generic reader must leave them alone.
   const pageBody = (ctx: Context, next: Next) => (ctx.path === GRAPHQL_PATH ? next() : body(ctx, next));
   const auditStream = await createAuditStream(services.audit, { redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, logger });
   const graphql = graphqlMiddleware({ config, db, services, logger, auditStream });
+  const pages = webRouter({ services, render, config, logger, gql: createPageGraphQL({ db, services, logger, auditStream }) });
 
   app.use(requestLog(logger));
   app.use(lastResort(logger));

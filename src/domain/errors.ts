@@ -141,6 +141,13 @@ export class Conflict extends Error {
 /** The user-facing input is wrong; the message is safe to show. */
 export class BadInput extends Error {
   override name = 'BadInput';
+  /** The input field the message is about (e.g. `username`), so a form can show it next to that field. */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Every failed sign-in looks the same, whatever the cause, so usernames cannot be probed. */

@@ -81,7 +81,9 @@ export function maskError(logger: Logger) {
       const message = original instanceof OAuthError ? original.description : (original as Error).message;
       // Both say when to try again, as Retry-After does on the other faces.
       const retryAfter = original instanceof TooManyAttempts || original instanceof TemporarilyUnavailable ? { retryAfter: original.retryAfter } : {};
-      return withCode(outer, message, { code, ...retryAfter });
+      // Which input field a BAD_USER_INPUT is about, so a form can show the message next to it.
+      const field = original instanceof BadInput && original.field ? { field: original.field } : {};
+      return withCode(outer, message, { code, ...retryAfter, ...field });
     }
     if (original instanceof GraphQLError) {
       // Yoga attaches the parser's error to some HTTP errors; its message is no business of the caller's.

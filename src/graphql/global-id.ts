@@ -11,3 +11,8 @@ export function decodeGlobalId(globalID: string): { typename: string; id: string
   }
   return { typename: text.slice(0, colon), id: text.slice(colon + 1) };
 }
+
+/** The global ID of a database row of `typename` (what the API returns as `id`). */
+export function encodeGlobalId(typename: string, id: string): string {
+  return Buffer.from(`${typename}:${id}`, 'utf8').toString('base64');
+}

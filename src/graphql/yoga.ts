@@ -164,7 +164,7 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
  * For long-lived operations (subscriptions): is the caller's credential still good? A revoked or
  * expired token, an ended session or a disabled user ends the stream.
  */
-async function stillValid(db: Db, services: GraphQLServices, bearer: string | null, sessionId: string | null, viewer: Viewer | null): Promise<boolean> {
+export async function stillValid(db: Db, services: GraphQLServices, bearer: string | null, sessionId: string | null, viewer: Viewer | null): Promise<boolean> {
   if (!viewer) return false;
   if (bearer) return services.tokens.validateAccessToken(bearer).then(() => true, () => false);
   if (!sessionId || viewer.kind !== 'user') return false;
@@ -174,7 +174,7 @@ async function stillValid(db: Db, services: GraphQLServices, bearer: string | nu
 }
 
 /** The stored id of the browser session: the session store keys rows by the SHA-256 of the cookie's id. */
-function currentSessionId(ctx: Context): string | null {
+export function currentSessionId(ctx: Context): string | null {
   const id = ctx.cookies.get(SESSION_COOKIE, { signed: true });
   return id ? sha256Hex(id) : null;
 }

@@ -80,7 +80,7 @@ export class ClientAdminService {
   }
 
   async create(settings: ClientSettings, actor: Actor, req: RequestInfo): Promise<ClientWithSecret> {
-    if (settings.name == null) throw new BadInput('A client needs a name.');
+    if (settings.name == null) throw new BadInput('A client needs a name.', 'name');
     const data = checkSettings({ ...DEFAULTS, ...withoutNulls(settings) });
     const secret = data.clientType === 'confidential' ? generateClientSecret() : undefined;
     const client = await this.db.$transaction(async (tx) => {
@@ -211,20 +211,20 @@ function currentSettings(client: OAuthClient): Settings {
 /** Validates a complete set of settings and converts it to the stored columns. */
 function checkSettings(s: Settings) {
   const name = s.name.trim();
-  if (name === '' || name.length > MAX_NAME_LENGTH) throw new BadInput(`A client name is 1 to ${MAX_NAME_LENGTH} characters.`);
-  if (/\p{Cc}/u.test(name)) throw new BadInput('A client name must not contain control characters.');
-  if (s.description.length > MAX_DESCRIPTION_LENGTH) throw new BadInput(`A description is at most ${MAX_DESCRIPTION_LENGTH} characters.`);
+  if (name === '' || name.length > MAX_NAME_LENGTH) throw new BadInput(`A client name is 1 to ${MAX_NAME_LENGTH} characters.`, 'name');
+  if (/\p{Cc}/u.test(name)) throw new BadInput('A client name must not contain control characters.', 'name');
+  if (s.description.length > MAX_DESCRIPTION_LENGTH) throw new BadInput(`A description is at most ${MAX_DESCRIPTION_LENGTH} characters.`, 'description');
   const redirectUris = [...new Set(s.redirectUris)];
-  if (redirectUris.length > MAX_REDIRECT_URIS) throw new BadInput(`At most ${MAX_REDIRECT_URIS} redirect URIs.`);
+  if (redirectUris.length > MAX_REDIRECT_URIS) throw new BadInput(`At most ${MAX_REDIRECT_URIS} redirect URIs.`, 'redirectUris');
   for (const uri of redirectUris) checkRedirectUri(uri);
   const scopes = parseScope(s.allowedScopes.join(' '));
   const unknown = scopes.filter((scope) => !KNOWN_SCOPES.includes(scope));
-  if (unknown.length > 0) throw new BadInput(`Unknown scopes: ${unknown.join(' ')} (known: ${KNOWN_SCOPES.join(' ')}).`);
-  if (s.enableAuthCodeFlow && redirectUris.length === 0) throw new BadInput('The authorization code flow needs at least one redirect URI.');
+  if (unknown.length > 0) throw new BadInput(`Unknown scopes: ${unknown.join(' ')} (known: ${KNOWN_SCOPES.join(' ')}).`, 'allowedScopes');
+  if (s.enableAuthCodeFlow && redirectUris.length === 0) throw new BadInput('The authorization code flow needs at least one redirect URI.', 'redirectUris');
   // RFC 6749 §4.4: only a client that can keep a secret may act on its own behalf.
-  if (s.enableClientCredentials && s.clientType !== 'confidential') throw new BadInput('The client credentials flow needs a confidential client.');
+  if (s.enableClientCredentials && s.clientType !== 'confidential') throw new BadInput('The client credentials flow needs a confidential client.', 'enableClientCredentials');
   if (s.isServiceAccount && !(s.clientType === 'confidential' && s.enableClientCredentials)) {
-    throw new BadInput('A service account must be a confidential client with the client credentials flow enabled.');
+    throw new BadInput('A service account must be a confidential client with the client credentials flow enabled.', 'isServiceAccount');
   }
   return {
     name,
@@ -247,17 +247,17 @@ function checkSettings(s: Settings) {
  * http hosts; only schemes that would run something in the browser are refused.
  */
 function checkRedirectUri(uri: string): void {
-  if (uri.length > MAX_REDIRECT_URI_LENGTH) throw new BadInput(`A redirect URI is at most ${MAX_REDIRECT_URI_LENGTH} characters.`);
+  if (uri.length > MAX_REDIRECT_URI_LENGTH) throw new BadInput(`A redirect URI is at most ${MAX_REDIRECT_URI_LENGTH} characters.`, 'redirectUris');
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    throw new BadInput(`"${uri.slice(0, 200)}" is not an absolute URI.`);
+    throw new BadInput(`"${uri.slice(0, 200)}" is not an absolute URI.`, 'redirectUris');
   }
-  if (uri.includes('#')) throw new BadInput(`A redirect URI must not contain a fragment: "${uri}".`);
-  if (url.username || url.password) throw new BadInput(`A redirect URI must not contain credentials: "${uri}".`);
-  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw new BadInput(`"${url.protocol}" URIs cannot be redirect URIs.`);
-  if (/\s/.test(uri)) throw new BadInput('A redirect URI must not contain spaces.');
+  if (uri.includes('#')) throw new BadInput(`A redirect URI must not contain a fragment: "${uri}".`, 'redirectUris');
+  if (url.username || url.password) throw new BadInput(`A redirect URI must not contain credentials: "${uri}".`, 'redirectUris');
+  if (FORBIDDEN_SCHEMES.has(url.protocol)) throw new BadInput(`"${url.protocol}" URIs cannot be redirect URIs.`, 'redirectUris');
+  if (/\s/.test(uri)) throw new BadInput('A redirect URI must not contain spaces.', 'redirectUris');
 }
 
 function entry(eventType: string, actor: Actor, client: OAuthClient, req: RequestInfo): AuditEntry {

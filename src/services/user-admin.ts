@@ -268,27 +268,27 @@ function changedFields<T extends object>(before: T, after: T, keys: (keyof T & s
 
 function checkUsername(value: string): string {
   const username = value.trim();
-  if (!USERNAME.test(username)) throw new BadInput('A username is 1 to 64 letters, digits or . _ @ - and starts with a letter or digit.');
+  if (!USERNAME.test(username)) throw new BadInput('A username is 1 to 64 letters, digits or . _ @ - and starts with a letter or digit.', 'username');
   return username;
 }
 
 function checkEmail(value: string | null | undefined): string | null {
   if (value == null || value.trim() === '') return null;
   const email = value.trim();
-  if (email.length > 254 || !EMAIL.test(email)) throw new BadInput(`"${email.slice(0, 100)}" is not an email address.`);
+  if (email.length > 254 || !EMAIL.test(email)) throw new BadInput(`"${email.slice(0, 100)}" is not an email address.`, 'email');
   return email;
 }
 
 function checkName(value: string): string {
   const name = value.trim();
-  if (name.length > MAX_NAME_LENGTH) throw new BadInput(`A full name is at most ${MAX_NAME_LENGTH} characters.`);
-  if (/\p{Cc}/u.test(name)) throw new BadInput('A full name must not contain control characters.');
+  if (name.length > MAX_NAME_LENGTH) throw new BadInput(`A full name is at most ${MAX_NAME_LENGTH} characters.`, 'fullName');
+  if (/\p{Cc}/u.test(name)) throw new BadInput('A full name must not contain control characters.', 'fullName');
   return name;
 }
 
 export function checkPassword(password: string): string {
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-    throw new BadInput(`A password is ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.`);
+    throw new BadInput(`A password is ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters.`, 'password');
   }
   return password;
 }

@@ -2,6 +2,7 @@
 // page shows the request id, so a person can quote it and an operator can find the request's log lines.
 import type { Context, Next } from 'koa';
 import { BadInput, Forbidden, NotFound, OAuthError, TemporarilyUnavailable } from '../domain/errors.js';
+import { OperationFailed } from '../graphql/in-process.js';
 import { BadRequestBody } from '../http/body.js';
 import { requestLogger } from '../http/request-log.js';
 import type { Logger } from '../ops/logger.js';
@@ -15,6 +16,7 @@ export function pageErrors(render: Renderer, logger: Logger) {
     } catch (err) {
       const [status, title, message] = describe(err);
       if (err instanceof TemporarilyUnavailable) ctx.set('Retry-After', String(err.retryAfter));
+      if (err instanceof OperationFailed && err.retryAfter !== undefined) ctx.set('Retry-After', String(err.retryAfter));
       if (status === 500) requestLogger(ctx, logger).error('unhandled error on page', { path: ctx.path, ...errorFields(err) });
       render(ctx, 'error.njk', { title, message, requestId: status >= 500 ? ctx.state.requestId : undefined }, status);
     }
@@ -23,12 +25,33 @@ export function pageErrors(render: Renderer, logger: Logger) {
 
 function describe(err: unknown): [number, string, string] {
   if (err instanceof BadRequestBody) return [err.status, 'Bad request', err.message];
+  if (err instanceof OperationFailed) return describeOperation(err);
   if (err instanceof BadInput) return [400, 'Bad request', err.message];
   if (err instanceof TemporarilyUnavailable) return [503, 'Temporarily unavailable', err.message];
   if (err instanceof OAuthError) return [400, 'Request refused', err.description];
   if (err instanceof Forbidden) return [403, 'Not allowed', err.message];
   if (err instanceof NotFound) return [404, 'Not found', err.message];
   return [500, 'Something went wrong', 'The server could not handle this request. Please try again later.'];
+}
+
+/** A refusal from the GraphQL API that a page could not turn into a form message. */
+function describeOperation(err: OperationFailed): [number, string, string] {
+  switch (err.code) {
+    case 'NOT_FOUND':
+      return [404, 'Not found', err.message];
+    case 'FORBIDDEN':
+      return [403, 'Not allowed', err.message];
+    case 'UNAUTHENTICATED':
+      return [401, 'Sign in required', err.message];
+    case 'CONFLICT':
+      return [409, 'Not possible', err.message];
+    case 'TOO_MANY_ATTEMPTS':
+      return [429, 'Too many attempts', err.message];
+    case 'UNAVAILABLE':
+      return [503, 'Temporarily unavailable', err.message];
+    default:
+      return [400, 'Bad request', err.message];
+  }
 }
 
 /**

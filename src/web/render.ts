@@ -1,7 +1,9 @@
 import type { Context } from 'koa';
 import nunjucks from 'nunjucks';
 import { fileURLToPath } from 'node:url';
+import { cookieViewer } from '../graphql/context.js';
 import { lazyCsrfToken } from './csrf.js';
+import { takeFlash } from './flash.js';
 
 // templates/ sits at the repository root, two levels above both src/web and dist/web.
 const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
@@ -15,12 +17,25 @@ export function createTemplates(opts: { watch?: boolean } = {}): nunjucks.Enviro
 
 export type Renderer = (ctx: Context, template: string, vars?: Record<string, unknown>, status?: number) => void;
 
-/** Renders a page with what every page needs: the signed-in user and a CSRF token for its forms (made only if printed). */
+/**
+ * Renders a page with what every page needs: the signed-in user, what the navigation shows, the CSRF
+ * token for its forms (made only if printed) and the messages left by the previous request.
+ */
 export function createRenderer(env: nunjucks.Environment, site: { name: string }): Renderer {
   return function render(ctx, template, vars = {}, status = 200) {
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = env.render(template, { site, user: ctx.state.user ?? null, csrfToken: lazyCsrfToken(ctx), ...vars });
+    const user = ctx.state.user ?? null;
+    ctx.body = env.render(template, {
+      site,
+      user,
+      // Decides what the navigation offers; each admin page and the API check rights again themselves.
+      isAdmin: user ? cookieViewer(user).isAdmin : false,
+      path: ctx.path,
+      csrfToken: lazyCsrfToken(ctx),
+      flash: takeFlash(ctx),
+      ...vars,
+    });
   };
 }

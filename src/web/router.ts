@@ -1,4 +1,6 @@
-// The HTML face's routes: flow pages for people (errors rendered by errors.ts' pageErrors).
+// The HTML face's routes: flow pages for people (sign-in, device, consent), which use the services like
+// the protocol endpoints do, and the account and admin pages, which use the GraphQL API (pages/).
+// Errors are rendered by errors.ts' pageErrors.
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../services/index.js';
@@ -9,11 +11,15 @@ import { auditExportRoutes } from './audit-export.js';
 import { authorizeRoutes } from './authorize.js';
 import { deviceRoutes } from './device.js';
 import { loginRoutes } from './login.js';
+import type { PageGraphQL } from '../graphql/in-process.js';
+import { pageRoutes } from './pages/index.js';
+import { staticRoutes } from './static.js';
 import type { Renderer } from './render.js';
 
-export function webRouter(deps: { services: Services; render: Renderer; config: Config; logger: Logger }): Router {
+export function webRouter(deps: { services: Services; render: Renderer; config: Config; logger: Logger; gql: PageGraphQL }): Router {
   const router = new Router();
   router.get('/', async (ctx: Context) => deps.render(ctx, 'home.njk'));
+  staticRoutes(router);
   loginRoutes(router, deps);
   deviceRoutes(router, deps);
   authorizeRoutes(router, deps);
@@ -22,5 +28,7 @@ export function webRouter(deps: { services: Services; render: Renderer; config: 
     requireAdmin: adminGate({ tokens: deps.services.tokens, render: deps.render }),
     logger: deps.logger,
   });
+  // Account and admin pages: a face of the GraphQL API (see pages/kit.ts).
+  pageRoutes(router, { gql: deps.gql, render: deps.render });
   return router;
 }
