@@ -1,0 +1,103 @@
+// Every page the server renders, found from the page router itself (so a new page is covered without
+// editing this test): screenshots at desktop (1280 px) and phone (390 px) width under test/artifacts/,
+// and a failure on any console error (CSP violations included) or horizontal overflow.
+import type Router from '@koa/router';
+import type { Browser, Page } from 'playwright-core';
+import { loadConfig } from '../../src/config/env.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { webRouter } from '../../src/web/router.js';
+import { launchChromium, screenshotBoth, signIn, watchedContext } from '../helpers/chromium.js';
+import { DEVICE_GRANT, postForm } from '../helpers/oauth.js';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
+
+jest.setTimeout(180_000);
+
+// GET routes that are not pages: files, downloads, images, and what only redirects.
+const NOT_PAGES = [/^\/static\//, /^\/admin\/audit\/export$/, /^\/device\/qr$/, /^\/account$/];
+// Pages a signed-in person is sent away from, shown signed out instead.
+const SIGNED_OUT = new Set(['/login']);
+
+function pageRoutes(): string[] {
+  const config = loadConfig({ DATA_DIR: '/nonexistent', BASE_URL: 'http://127.0.0.1:1', JWT_SECRET: 'x'.repeat(40), SESSION_SECRET: 'y'.repeat(40) });
+  const router: Router = webRouter({ services: {} as never, render: (() => undefined) as never, config, logger: createLogger('silent'), gql: {} as never });
+  const paths = router.stack.filter((layer) => layer.methods.includes('GET')).map((layer) => layer.path as string);
+  return [...new Set(paths)].filter((path) => !NOT_PAGES.some((re) => re.test(path)));
+}
+
+let server: TestServer;
+let browser: Browser;
+const ids: Record<string, string> = {};
+
+async function graphql<T>(page: Page, query: string): Promise<T> {
+  const body = await page.evaluate(async (q) => {
+    const res = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
+    return res.json();
+  }, query);
+  expect(body.errors).toBeUndefined();
+  return body.data as T;
+}
+
+const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString('utf8').split(':').slice(1).join(':');
+
+beforeAll(async () => {
+  server = await startTestServer();
+  browser = await launchChromium();
+  // Something on every page: a second user, a client, tokens and an authorization from a device flow, audit events.
+  const device = await postForm(`${server.url}/oauth/device/code`, { client_id: server.cliClientId, scope: 'profile read offline_access' });
+  const { context } = await watchedContext(browser);
+  const page = await context.newPage();
+  await signIn(page, server.url, 'admin', ADMIN_PASSWORD);
+  await page.goto(device.json.verification_uri_complete as string);
+  await page.locator('main button[type=submit]').click();
+  await page.click('button[value=approve]');
+  await page.getByRole('heading', { name: 'Device connected' }).waitFor();
+  await postForm(`${server.url}/oauth/token`, { grant_type: DEVICE_GRANT, device_code: device.json.device_code as string, client_id: server.cliClientId });
+  const data = await graphql<{ createUser: { user: { id: string } }; createClient: { client: { id: string } } }>(
+    page,
+    'mutation { createUser(input: { username: "bea", fullName: "Bea Example", email: "bea@example.com" }) { user { id } } createClient(input: { name: "Example Web App", clientType: PUBLIC, enableAuthCodeFlow: true, redirectUris: ["https://app.example.com/callback"] }) { client { id } } }',
+  );
+  ids.user = rawId(data.createUser.user.id);
+  ids.client = rawId(data.createClient.client.id);
+  await context.close();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A route's path with its parameters filled in from what beforeAll created. */
+function concrete(path: string): string {
+  const kind = path.startsWith('/admin/clients') ? 'client' : 'user';
+  return path.replace(/:[A-Za-z_]+/g, () => ids[kind]!);
+}
+
+test('the router has the pages the issue lists', () => {
+  const routes = pageRoutes();
+  for (const path of ['/account/sessions', '/account/authorizations', '/admin', '/admin/users', '/admin/clients', '/admin/tokens', '/admin/audit']) {
+    expect(routes).toContain(path);
+  }
+});
+
+test('every page renders without console errors and without horizontal overflow at 1280 and 390 px', async () => {
+  const results: string[] = [];
+  const signedIn = await watchedContext(browser);
+  const signedOut = await watchedContext(browser);
+  const adminPage = await signedIn.context.newPage();
+  await signIn(adminPage, server.url, 'admin', ADMIN_PASSWORD);
+  const anonymous = await signedOut.context.newPage();
+  for (const route of pageRoutes()) {
+    const page = SIGNED_OUT.has(route) ? anonymous : adminPage;
+    const path = concrete(route);
+    const response = await page.goto(`${server.url}${path}`);
+    const status = response?.status() ?? 0;
+    const name = (route === '/' ? 'home' : route.slice(1)).replace(/[/:]+/g, '-');
+    const overflow = await screenshotBoth(page, `page-${name}`);
+    // /oauth/authorize without its parameters is its own error page (400), which must look right too.
+    if (status >= 500 || (status >= 400 && route !== '/oauth/authorize')) results.push(`${path}: HTTP ${status}`);
+    if (overflow.desktop > 0 || overflow.phone > 0) results.push(`${path}: overflows by ${overflow.desktop} px (desktop) / ${overflow.phone} px (phone)`);
+  }
+  await signedIn.context.close();
+  await signedOut.context.close();
+  expect(results).toEqual([]);
+  expect([...signedIn.errors, ...signedOut.errors]).toEqual([]);
+});
