@@ -65,6 +65,31 @@ afterAll(async () => {
   await server?.close();
 });
 
+/**
+ * Controls a person using a screen reader or only a keyboard could not use: a form control without a
+ * label (or aria-label), a button or link without a name, or anything taken out of the tab order.
+ */
+async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const bad: string[] = [];
+    const describe = (el: Element) => el.outerHTML.slice(0, 100);
+    for (const el of Array.from(document.querySelectorAll('input, select, textarea'))) {
+      const input = el as HTMLInputElement;
+      if (input.type === 'hidden') continue;
+      const named = (input.labels && input.labels.length > 0) || input.getAttribute('aria-label') || input.getAttribute('aria-labelledby');
+      if (!named) bad.push(describe(el));
+    }
+    for (const el of Array.from(document.querySelectorAll('button, a[href]'))) {
+      const name = (el.textContent ?? '').trim() || el.getAttribute('aria-label') || el.getAttribute('title');
+      if (!name) bad.push(describe(el));
+    }
+    for (const el of Array.from(document.querySelectorAll('[tabindex]'))) {
+      if (Number(el.getAttribute('tabindex')) < 0 && el.matches('a[href], button, input, select, textarea')) bad.push(describe(el));
+    }
+    return bad;
+  });
+}
+
 /** A route's path with its parameters filled in from what beforeAll created. */
 function concrete(path: string): string {
   const kind = path.startsWith('/admin/clients') ? 'client' : 'user';
@@ -95,6 +120,7 @@ test('every page renders without console errors and without horizontal overflow 
     // /oauth/authorize without its parameters is its own error page (400), which must look right too.
     if (status >= 500 || (status >= 400 && route !== '/oauth/authorize')) results.push(`${path}: HTTP ${status}`);
     if (overflow.desktop > 0 || overflow.phone > 0) results.push(`${path}: overflows by ${overflow.desktop} px (desktop) / ${overflow.phone} px (phone)`);
+    for (const control of await unlabelledControls(page)) results.push(`${path}: ${control} has no accessible name or is kept out of the keyboard order`);
   }
   await signedIn.context.close();
   await signedOut.context.close();

@@ -142,3 +142,22 @@ test('the import check would notice each kind of forbidden import', () => {
   expect(forbiddenImports("export { x } from '../../generated/sqlite/client.js';")).toHaveLength(1);
   expect(forbiddenImports("import { AdminUsersDocument } from '../generated/graphql.js';\nimport { act } from './kit.js';")).toEqual([]);
 });
+
+/** Inline script a CSP without 'unsafe-inline' would block: <script> with a body, on*= handlers, javascript: URLs. */
+function inlineScripts(html: string): string[] {
+  const found: string[] = [];
+  for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
+    const dataBlock = /\btype="application\/(ld\+)?json"/i.test(m[1]!);
+    if (!dataBlock && (m[2]!.trim() !== '' || !/\bsrc=/.test(m[1]!))) found.push(m[0].slice(0, 80));
+  }
+  for (const m of html.matchAll(/<[a-z][^>]*\s(on[a-z]+)\s*=/gi)) found.push(m[0].slice(0, 80));
+  for (const m of html.matchAll(/\b(?:href|src|action)="\s*javascript:/gi)) found.push(m[0]);
+  return found;
+}
+
+test('no template has inline script (the CSP allows scripts from our own files only)', () => {
+  const offenders = filesUnder(join(root, 'templates'), '.njk').flatMap((file) => inlineScripts(readFileSync(file, 'utf8')).map((s) => `${relative(root, file)}: ${s}`));
+  expect(offenders).toEqual([]);
+  expect(inlineScripts('<script>alert(1)</script><button onclick="x()">')).toHaveLength(2);
+  expect(inlineScripts('<script src="/static/app.js" defer></script><script type="application/json" id="d">{}</script>')).toEqual([]);
+});
