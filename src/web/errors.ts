@@ -18,7 +18,7 @@ export function pageErrors(render: Renderer, logger: Logger) {
       if (err instanceof TemporarilyUnavailable) ctx.set('Retry-After', String(err.retryAfter));
       if (err instanceof OperationFailed && err.retryAfter !== undefined) ctx.set('Retry-After', String(err.retryAfter));
       if (status === 500) requestLogger(ctx, logger).error('unhandled error on page', { path: ctx.path, ...errorFields(err) });
-      render(ctx, 'error.njk', { title, message, requestId: status >= 500 ? ctx.state.requestId : undefined }, status);
+      render(ctx, 'error.njk', { title, message, requestId: status >= 500 ? ctx.state.requestId : undefined, flash: null }, status);
     }
   };
 }

@@ -34,7 +34,8 @@ export function createRenderer(env: nunjucks.Environment, site: { name: string }
       isAdmin: user ? cookieViewer(user).isAdmin : false,
       path: ctx.path,
       csrfToken: lazyCsrfToken(ctx),
-      flash: takeFlash(ctx),
+      // An error page leaves waiting messages alone: its session is not saved, so they show on the next page.
+      flash: 'flash' in vars ? vars.flash : takeFlash(ctx),
       ...vars,
     });
   };
