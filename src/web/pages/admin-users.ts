@@ -60,6 +60,11 @@ function idParam(ctx: Context, name: string): string {
   return value;
 }
 
+/** "device code" rather than urn:ietf:params:oauth:grant-type:device_code. */
+function grantLabel(grantType: string): string {
+  return grantType.replace(/^urn:ietf:params:oauth:grant-type:/, '').replace(/_/g, ' ');
+}
+
 const userPath = (id: string) => `/admin/users/${encodeURIComponent(id)}`;
 
 /** The list's filters from the query string; an unknown value is a 400 page, not a silent "any". */
@@ -152,7 +157,7 @@ export function adminUserPages(router: Router, deps: PageDeps): void {
     render(ctx, 'admin/users-detail.njk', {
       title: user.username,
       u: { ...user, rawId: id, self: ctx.state.user?.id === id },
-      tokens: data.tokens.edges.map((e) => ({ ...e.node, rawId: rawId(e.node.id) })),
+      tokens: data.tokens.edges.map((e) => ({ ...e.node, rawId: rawId(e.node.id), grantLabel: grantLabel(e.node.grantType) })),
       tokenCount: data.tokens.totalCount,
       authorizations: user.authorizations.edges.map((e) => ({ ...e.node, rawId: rawId(e.node.id), clientRawId: rawId(e.node.client.id) })),
       authorizationCount: user.authorizations.totalCount,
