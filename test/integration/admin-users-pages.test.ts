@@ -293,6 +293,20 @@ describe('the user detail page', () => {
     expect(await introspect(tokens.access_token)).toEqual({ active: false });
   });
 
+  test('unlinking from the detail page comes back to the detail page', async () => {
+    const other = await db().oAuthConnection.create({ data: { userId, provider: 'gitea', providerUserId: '77', displayName: 'dee-gitea' } });
+    const page = await admin.get(`/admin/users/${userId}`);
+    expect(page.html).toContain('dee-gitea');
+    const posted = await admin.submit(page, `/admin/users/${userId}/connections/${other.id}/delete`, {});
+    expect(posted.location).toBe(`/admin/users/${userId}`);
+    const after = await admin.follow(posted);
+    expect(flashes(after)).toEqual(['ok: Connection unlinked.']);
+    expect(after.html).not.toContain('dee-gitea');
+    // Unlinking it again: the API's NOT_FOUND, shown as a message on the same page.
+    const again = await admin.follow(await admin.post(`/admin/users/${userId}/connections/${other.id}/delete`, { _csrf: csrfOf(after), _back: `/admin/users/${userId}` }));
+    expect(flashes(again)).toEqual(['error: no connection with this id']);
+  });
+
   test('revoking a token from the detail page ends it', async () => {
     const fresh = await deviceFlowToken(server, { scope: 'read', username: 'detailed', password: 'detailed-password' });
     let page = await admin.get(`/admin/users/${userId}`);
