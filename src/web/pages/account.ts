@@ -18,6 +18,7 @@ import {
   AccountTokensDocument,
   type AccountTokensQuery,
 } from '../generated/graphql.js';
+import { describeScopes } from '../../domain/scope-descriptions.js';
 import { describeWait } from '../wait.js';
 import { act, csrfProtect, fieldErrors, flash, form, globalId, OperationFailed, paging, rawId, requireUser, text, withoutPaging, type FieldErrors, type PageDeps } from './kit.js';
 
@@ -92,7 +93,11 @@ export function accountRoutes(router: Router, deps: PageDeps): void {
     const node = data.node;
     // node(id) gives an administrator anyone's authorization; this page is about the viewer's own.
     if (!node || !('scopes' in node) || node.user.id !== data.viewer!.id || node.revokedAt) throw missing;
-    render(ctx, 'account/authorization-revoke.njk', { title: `Revoke ${node.client.name}`, authorization: { ...node, rawId: param(ctx, 'id') } });
+    render(ctx, 'account/authorization-revoke.njk', {
+      title: `Revoke ${node.client.name}`,
+      authorization: { ...node, rawId: param(ctx, 'id') },
+      scopes: describeScopes(node.scopes),
+    });
   });
 
   router.post(`${AUTHORIZATIONS}/:id/revoke`, requireUser({ formPage: AUTHORIZATIONS }), csrfProtect, async (ctx: Context) => {
@@ -241,6 +246,8 @@ export function groupTokens(tokens: TokenNode[]): ClientTokens[] {
     if (token.expiresAt > signIn.expiresAt) signIn.expiresAt = token.expiresAt;
     if (token.category === 'REFRESH' && !signIn.refreshTokenId) signIn.refreshTokenId = rawId(token.id);
   }
+  // Within a sign-in, the refresh token (what keeps it going) before the access tokens it issued.
+  for (const group of clients.values()) for (const signIn of group.signIns) signIn.tokens.sort((a, b) => (a.category === b.category ? 0 : a.category === 'REFRESH' ? -1 : 1));
   return [...clients.values()];
 }
 
