@@ -72,6 +72,11 @@ describe('account pages', () => {
       expect(page.html).toContain(`<a href="${path}" aria-current="page">`);
       expect(page.html.match(/aria-current="page"/g)).toHaveLength(2); // the main navigation's "Account" and this page's entry
     }
+    // A cursor that is not one: a readable refusal, not a 500.
+    for (const path of ['/account/sessions?after=not-a-cursor', '/account/authorizations?before=%FF', '/account/browser-sessions?after=x']) {
+      const page = await browser.get(path);
+      expect([path, page.status]).toEqual([path, 400]);
+    }
     expect((await browser.get('/account/sessions')).html).toContain('No app holds a working token for you.');
     expect((await browser.get('/account/authorizations')).html).toContain('You have not authorized any app.');
   });
@@ -100,6 +105,10 @@ describe('account pages', () => {
     expect(flashes(page)).toEqual(['ok: Access token of AuthGate CLI revoked.']);
     expect(await bothActive(cli1)).toEqual([false, true]);
     expect(await bothActive(cli2)).toEqual([true, true]);
+    // The same form posted again (a second tab): nothing left to end, and said so.
+    const again = await browser.post(`/account/sessions/${accessId}/revoke`, { _csrf: /name="_csrf" value="([^"]+)"/.exec(page.html)![1]! });
+    page = await browser.follow(again);
+    expect(flashes(page)).toEqual(['ok: That access token had already stopped working.']);
 
     // "End this sign-in": its refresh token, which takes the family along.
     const refreshId = await rowId(cli1.refresh_token!);

@@ -65,6 +65,8 @@ export function accountRoutes(router: Router, deps: PageDeps): void {
     await act(ctx, SESSIONS, async () => {
       const { revokeMyToken } = await gql.run(ctx, AccountRevokeTokenDocument, { id: globalId('Token', param(ctx, 'id')) });
       const what = revokeMyToken.token.category === 'REFRESH' ? 'Refresh token' : 'Access token';
+      // Posted twice (a second tab, a double click): nothing left to end, and no reason to alarm.
+      if (revokeMyToken.tokensRevoked === 0) return `That ${what.toLowerCase()} had already stopped working.`;
       const more = revokeMyToken.tokensRevoked > 1 ? ` with the ${plural(revokeMyToken.tokensRevoked - 1, 'token')} issued from it` : '';
       return `${what} of ${revokeMyToken.token.client.name} revoked${more}.`;
     });
