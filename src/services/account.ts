@@ -28,9 +28,20 @@ export const authorizationInForce = { revokedAt: null } satisfies Prisma.UserAut
 
 export type AuthorizationWithClient = UserAuthorization & { client: OAuthClient };
 
+/** About the `currentPassword` input, so a form shows it next to that field. */
 class WrongCurrentPassword extends BadInput {
   constructor() {
-    super('the current password is not correct');
+    super('The current password is not correct.', 'currentPassword');
+  }
+}
+
+/** The length rule of every password, reported on this input's own field (`newPassword`). */
+function checkNewPassword(password: string): string {
+  try {
+    return checkPassword(password);
+  } catch (err) {
+    if (err instanceof BadInput) throw new BadInput(err.message, 'newPassword');
+    throw err;
   }
 }
 
@@ -161,7 +172,7 @@ export class AccountService {
       },
       (err) => err instanceof WrongCurrentPassword,
     );
-    const passwordHash = await hashPassword(checkPassword(input.newPassword));
+    const passwordHash = await hashPassword(checkNewPassword(input.newPassword));
     const sessionsEnded = await this.db.$transaction(async (tx) => {
       // Conditional on the hash just checked: of two concurrent changes only one applies.
       const changed = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });

@@ -166,6 +166,37 @@ export class RevocationService {
   }
 
   /**
+   * A user ends their own tokens: all of them, or only those one client holds (`clientRowId`, the
+   * OAuthClient row id). Unused authorization codes and approved device codes not yet collected go
+   * too, or a device could still pick up a fresh token after "sign out everywhere". Consents stay:
+   * the apps keep their permission and must sign the user in again, which is what the user asked.
+   * Throws NotFound for an unknown user or client.
+   */
+  async revokeOwnTokens(userId: string, clientRowId: string | undefined, actor: Actor, req: RequestInfo): Promise<Withdrawn> {
+    const client = clientRowId ? await this.db.oAuthClient.findUnique({ where: { id: clientRowId }, select: { id: true, clientId: true } }) : null;
+    if (clientRowId && !client) throw new NotFound('client not found');
+    const now = new Date();
+    const withdrawn = await writeTransaction(this.db, this.dialect, async (tx) => {
+      // The user row first, as when an admin revokes all: issuers hold FOR SHARE on it, so each one is
+      // ordered entirely before this sweep (which then finds its tokens) or after it.
+      const changed = await tx.user.updateMany({ where: { id: userId }, data: { updatedAt: now } });
+      if (changed.count !== 1) return null;
+      const counts = await withdrawGrant(tx, client ? { userId, clientId: client.id } : { userId }, now);
+      await this.audit.recordIn(tx, {
+        eventType: 'USER_TOKENS_REVOKED',
+        actor: { userId: actor.userId, username: actor.username },
+        subject: { type: 'user', id: userId },
+        clientId: client?.clientId ?? null,
+        request: req,
+        details: { reason: 'owner_request', scope: client ? 'client' : 'all', ...auditCounts(counts) },
+      });
+      return counts;
+    });
+    if (!withdrawn) throw new NotFound('user not found');
+    return withdrawn;
+  }
+
+  /**
    * Ends one rotation family (a leaked token and everything it spawned), as an investigator does from
    * token lineage. Throws NotFound when no token has that family id.
    */

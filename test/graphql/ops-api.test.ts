@@ -207,6 +207,11 @@ describe('GraphQL tokens, audit, account and stats', () => {
     const other = await signedInBrowser(server, 'opsuser', USER_PASSWORD);
     const wrong = await gql(server, ChangeMyPasswordDocument, { input: { currentPassword: 'nope-nope', newPassword: 'brand-new-pass-1' } }, { browser, headers: { origin: server.url } });
     expect(codes(wrong)).toEqual(['BAD_USER_INPUT']);
+    // Tagged with its input field, so a form shows it next to that field.
+    expect(wrong.errors![0]!.extensions!.field).toBe('currentPassword');
+    const short = await gql(server, ChangeMyPasswordDocument, { input: { currentPassword: USER_PASSWORD, newPassword: 'short' } }, { browser, headers: { origin: server.url } });
+    expect(codes(short)).toEqual(['BAD_USER_INPUT']);
+    expect(short.errors![0]!.extensions!.field).toBe('newPassword');
     const ok = await gql(server, ChangeMyPasswordDocument, { input: { currentPassword: USER_PASSWORD, newPassword: 'brand-new-pass-1' } }, { browser, headers: { origin: server.url } });
     expect(ok.errors).toBeUndefined();
     expect(ok.data!.changeMyPassword.sessionsEnded).toBeGreaterThanOrEqual(1);

@@ -10,6 +10,7 @@ import { builder } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { registerUserOwnedNode } from '../node-access.js';
 import { PAGE } from '../pagination.js';
+import { ClientRef } from './clients.js';
 import { TokenRef } from './tokens.js';
 import { UserRef } from './users.js';
 import { ViewerRef } from './viewer.js';
@@ -110,6 +111,10 @@ const RevokeSessionPayload = builder.objectRef<{ sessionId: string }>('RevokeSes
   fields: (t) => ({ revokedId: t.id({ description: 'The global ID of the ended session.', resolve: (p) => encodeGlobalID('Session', p.sessionId) }) }),
 });
 
+const RevokedTokensPayload = builder.objectRef<{ tokensRevoked: number }>('RevokedTokensPayload').implement({
+  fields: (t) => ({ tokensRevoked: t.exposeInt('tokensRevoked', { description: 'How many tokens changed to REVOKED.' }) }),
+});
+
 const ChangeMyPasswordInput = builder.inputType('ChangeMyPasswordInput', {
   fields: (t) => ({
     currentPassword: t.string({ required: true }),
@@ -129,6 +134,18 @@ builder.mutationFields((t) => {
       resolve: async (_root, { id }, ctx) => {
         const { tokensRevoked } = await ctx.services.revocation.revokeUserAuthorization(ownUserId(ctx), id.id, ctx.requestInfo);
         return { authorizationId: id.id, tokensRevoked };
+      },
+    }),
+    revokeMyTokens: t.field({
+      type: RevokedTokensPayload,
+      description:
+        'Ends every token of yours that works now, or only those of one client (`clientId`); codes not yet exchanged go too. ' +
+        'Your consents stay: the apps keep their permission but must sign you in again.',
+      authScopes: { authenticated: true },
+      args: { clientId: t.arg.globalID({ for: ClientRef, description: 'Only this client’s tokens.' }) },
+      resolve: async (_root, { clientId }, ctx) => {
+        const { tokensRevoked } = await ctx.services.revocation.revokeOwnTokens(ownUserId(ctx), clientId?.id, actorOf(ctx.viewer), ctx.requestInfo);
+        return { tokensRevoked };
       },
     }),
     revokeMySession: t.field({
