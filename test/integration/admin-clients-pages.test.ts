@@ -232,7 +232,7 @@ describe('detail and edit', () => {
     const page = await admin.get(`/admin/clients/${c.id}`);
     expect(page.status).toBe(200);
     for (const text of ['Shown app', 'Shows things', c.clientId, 'Client credentials', 'Confidential', 'Standard', 'admin', 'Approved', '>read<', '>write<']) expect(page.html).toContain(text);
-    expect(page.html).toMatch(/<div class="n">1<\/div><div class="muted">active tokens/);
+    expect(page.html).toMatch(/<div class="n">1<\/div><div class="muted">active token</);
     for (const action of ['rotate-secret', 'revoke-all']) expect(page.html).toContain(`action="/admin/clients/${c.id}/${action}"`);
     expect(page.html).toContain(`href="/admin/clients/${c.id}/edit"`);
     expect(page.html).toContain(`href="/admin/clients/${c.id}/delete"`);

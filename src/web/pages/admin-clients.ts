@@ -46,19 +46,19 @@ import {
 const PAGE_SIZE = 20;
 const BASE = '/admin/clients';
 
+// Forms post the API's enum values; list filters in the query string are lower case (?type=public).
 const TYPES: Record<string, ClientType> = { confidential: 'CONFIDENTIAL', public: 'PUBLIC' };
 const STATUSES: Record<string, ApprovalStatus> = { pending: 'PENDING', approved: 'APPROVED', rejected: 'REJECTED' };
-const PROFILES: Record<string, TokenProfile> = { short: 'SHORT', standard: 'STANDARD', long: 'LONG' };
 const ACTIVE: Record<string, boolean> = { yes: true, no: false };
 
-const TYPE_OPTIONS = [
-  { value: 'confidential', label: 'Confidential (server-side app with a secret)' },
-  { value: 'public', label: 'Public (browser, mobile or CLI app, PKCE)' },
+const TYPE_OPTIONS: { value: ClientType; label: string }[] = [
+  { value: 'CONFIDENTIAL', label: 'Confidential (server-side app with a secret)' },
+  { value: 'PUBLIC', label: 'Public (browser, mobile or CLI app, PKCE)' },
 ];
-const PROFILE_OPTIONS = [
-  { value: 'short', label: 'Short-lived tokens' },
-  { value: 'standard', label: 'Standard (server defaults)' },
-  { value: 'long', label: 'Long-lived tokens' },
+const PROFILE_OPTIONS: { value: TokenProfile; label: string }[] = [
+  { value: 'SHORT', label: 'Short-lived tokens' },
+  { value: 'STANDARD', label: 'Standard (server defaults)' },
+  { value: 'LONG', label: 'Long-lived tokens' },
 ];
 
 /** What the create and edit forms show: the stored settings, or what the person typed. */
@@ -79,13 +79,14 @@ interface FormValues {
 const NEW_CLIENT: FormValues = {
   name: '',
   description: '',
-  clientType: 'confidential',
+  clientType: 'CONFIDENTIAL',
   redirectUris: '',
   allowedScopes: ['openid', 'profile', 'email'],
+  // No flow until the admin picks one: the code flow would also need a redirect URI.
   enableDeviceFlow: false,
-  enableAuthCodeFlow: true,
+  enableAuthCodeFlow: false,
   enableClientCredentials: false,
-  tokenProfile: 'standard',
+  tokenProfile: 'STANDARD',
   active: true,
   isServiceAccount: false,
 };
@@ -129,8 +130,8 @@ export function adminClientPages(router: Router, deps: PageDeps): void {
       flash(ctx, `Client “${client.name}” created.`);
       if (clientSecret) {
         showOnce(ctx, [
-          { label: 'Client ID', value: client.clientId, note: 'Public: it is also shown on this page.' },
           { label: 'Client secret', value: clientSecret },
+          { label: 'Client ID', value: client.clientId, note: 'Not a secret: it is also shown on this page.' },
         ]);
       }
       ctx.redirect(`${BASE}/${rawId(client.id)}`);
@@ -287,7 +288,7 @@ function listFilters(ctx: Context): { api: ClientFilter; form: Record<string, st
     return (value ?? '').trim();
   };
   const choose = <T>(name: string, choices: Record<string, T>): T | undefined => {
-    const value = read(name);
+    const value = read(name).toLowerCase();
     if (value === '') return undefined;
     if (!(value in choices)) throw new BadInput(`"${value}" is not a valid ${name} filter (choose ${Object.keys(choices).join(', ')}).`);
     return choices[value];
@@ -310,14 +311,14 @@ function readForm(ctx: Context): FormValues {
   return {
     name: text(body, 'name'),
     description: text(body, 'description'),
-    clientType: text(body, 'clientType'),
+    clientType: text(body, 'clientType').toUpperCase(),
     redirectUris: list(body, 'redirectUris', /\s+/).join(' '),
     // Checkboxes repeat the name; a script may send them space-separated instead.
     allowedScopes: body.all('allowedScopes').flatMap((v) => v.split(/[\s,]+/)).filter(Boolean),
     enableDeviceFlow: checked(body, 'enableDeviceFlow'),
     enableAuthCodeFlow: checked(body, 'enableAuthCodeFlow'),
     enableClientCredentials: checked(body, 'enableClientCredentials'),
-    tokenProfile: text(body, 'tokenProfile'),
+    tokenProfile: text(body, 'tokenProfile').toUpperCase(),
     active: checked(body, 'active'),
     isServiceAccount: checked(body, 'isServiceAccount'),
   };
@@ -325,9 +326,9 @@ function readForm(ctx: Context): FormValues {
 
 /** The form's values as API input; a value no option offers is the person's to fix, next to its field. */
 function toInput(values: FormValues): CreateClientInput {
-  const clientType = TYPES[values.clientType];
+  const clientType = TYPE_OPTIONS.find((o) => o.value === values.clientType)?.value;
   if (!clientType) throw new OperationFailed('Choose confidential or public.', 'BAD_USER_INPUT', 'clientType');
-  const tokenProfile = PROFILES[values.tokenProfile];
+  const tokenProfile = PROFILE_OPTIONS.find((o) => o.value === values.tokenProfile)?.value;
   if (!tokenProfile) throw new OperationFailed('Choose a token profile.', 'BAD_USER_INPUT', 'tokenProfile');
   return {
     name: values.name,
@@ -357,12 +358,7 @@ function valuesOf(client: {
   active: boolean;
   isServiceAccount: boolean;
 }): FormValues {
-  return {
-    ...client,
-    clientType: client.clientType.toLowerCase(),
-    tokenProfile: client.tokenProfile.toLowerCase(),
-    redirectUris: client.redirectUris.join(' '),
-  };
+  return { ...client, redirectUris: client.redirectUris.join(' ') };
 }
 
 /** Rows link to pages by database id, as URLs do. */
