@@ -120,6 +120,13 @@ describe('list', () => {
     const page = await admin.get('/admin/clients?status=bogus');
     expect(page.status).toBe(400);
     expect(page.html).toContain('not a valid status filter');
+    for (const query of ['type=robot', 'active=maybe', 'q=%00', `q=${'x'.repeat(201)}`, 'status=pending&status=approved', 'after=not-a-cursor', 'before=%25%25', 'after=Y3Vyc29yOg%3D%3D']) {
+      const bad = await admin.get(`/admin/clients?${query}`);
+      expect([query, bad.status]).toEqual([query, 400]);
+      expect(bad.html).toContain('<h1>');
+    }
+    const badPage = await admin.get(`/admin/clients/${(await makeClient()).id}/authorizations?after=nonsense`);
+    expect(badPage.status).toBe(400);
   });
 });
 
