@@ -49,6 +49,17 @@ async function makeClient(input: Record<string, unknown> = {}) {
   return { id: rawIdOf(client.id), clientId: client.clientId, secret: clientSecret ?? undefined, name: client.name };
 }
 
+/** A self-registration (RFC 7591) without an initial access token: it waits for an administrator. */
+async function register(name: string): Promise<string> {
+  const res = await fetch(`${server.url}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: name, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], token_endpoint_auth_method: 'none', scope: 'openid profile' }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { client_id: string }).client_id;
+}
+
 /** Posts exactly `fields` (repeated names allowed, unlike a checkbox form read as a record) with the page form's CSRF token. */
 async function postForm2(browser: ScriptedBrowser, page: Page, action: string, fields: [string, string][]): Promise<Page> {
   const { _csrf } = findForm(page.html, action).hidden;
@@ -105,7 +116,10 @@ describe('list', () => {
 
   test('pages through many clients with the filters kept', async () => {
     for (let i = 0; i < 21; i++) await makeClient({ name: `Paged ${String(i).padStart(2, '0')}` });
+    await register('Paged but pending');
     const first = await admin.get('/admin/clients?q=Paged');
+    expect(first.html).toContain('Waiting for approval');
+    expect(first.html).toContain('All other clients <span class="muted">(21)</span>');
     expect(first.html).toContain('Paged 00');
     expect(first.html).not.toContain('Paged 20');
     const next = /href="([^"]*after=[^"]*)"/.exec(first.html)![1]!.replace(/&amp;/g, '&');
@@ -114,6 +128,9 @@ describe('list', () => {
     expect(second.html).toContain('Paged 20');
     expect(second.html).not.toContain('Paged 00');
     expect(second.html).toContain('Previous');
+    // Pending registrations head the first page only.
+    expect(second.html).not.toContain('Paged but pending');
+    expect(second.html).toContain('All other clients');
   });
 
   test('a bad filter is a readable 400 page', async () => {
@@ -370,15 +387,6 @@ describe('one-button actions', () => {
 });
 
 describe('pending dynamic registrations', () => {
-  async function register(name: string): Promise<string> {
-    const res = await fetch(`${server.url}/oauth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_name: name, grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], token_endpoint_auth_method: 'none', scope: 'openid profile' }),
-    });
-    expect(res.status).toBe(201);
-    return ((await res.json()) as { client_id: string }).client_id;
-  }
   const startDevice = (clientId: string) => postForm(`${server.url}/oauth/device/code`, { client_id: clientId, scope: 'openid' });
 
   test('appear first, under "Waiting for approval"; approved from the list, the client obtains tokens', async () => {

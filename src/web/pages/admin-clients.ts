@@ -97,14 +97,16 @@ export function adminClientPages(router: Router, deps: PageDeps): void {
   router.get(BASE, adminOnly, async (ctx) => {
     const filters = listFilters(ctx);
     const { status, ...others } = filters.api;
-    // With no status chosen, pending registrations get their own section above the rest.
-    const withPending = status === undefined;
-    const filter: ClientFilter = { ...others, ...(withPending ? { statuses: ['APPROVED', 'REJECTED'] } : { status }) };
+    // With no status chosen, pending registrations get their own section above the rest (on the
+    // first page), and the paged list holds the others.
+    const apart = status === undefined;
+    const page = paging(ctx, PAGE_SIZE);
+    const filter: ClientFilter = { ...others, ...(apart ? { statuses: ['APPROVED', 'REJECTED'] } : { status }) };
     const data = await gql.run(ctx, AdminClientListDocument, {
-      ...paging(ctx, PAGE_SIZE),
+      ...page,
       filter,
       pendingFilter: { ...others, status: 'PENDING' },
-      withPending,
+      withPending: apart && !page.after && !page.before,
     });
     render(ctx, 'admin/clients-list.njk', {
       title: 'Clients',
@@ -113,6 +115,7 @@ export function adminClientPages(router: Router, deps: PageDeps): void {
       filters: filters.form,
       base: withoutPaging(ctx),
       here: ctx.originalUrl,
+      apart,
       showingPending: status === 'PENDING',
     });
   });
