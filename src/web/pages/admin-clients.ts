@@ -52,8 +52,8 @@ const STATUSES: Record<string, ApprovalStatus> = { pending: 'PENDING', approved:
 const ACTIVE: Record<string, boolean> = { yes: true, no: false };
 
 const TYPE_OPTIONS: { value: ClientType; label: string }[] = [
-  { value: 'CONFIDENTIAL', label: 'Confidential (server-side app with a secret)' },
-  { value: 'PUBLIC', label: 'Public (browser, mobile or CLI app, PKCE)' },
+  { value: 'CONFIDENTIAL', label: 'Confidential (keeps a secret)' },
+  { value: 'PUBLIC', label: 'Public (PKCE, no secret)' },
 ];
 const PROFILE_OPTIONS: { value: TokenProfile; label: string }[] = [
   { value: 'SHORT', label: 'Short-lived tokens' },
