@@ -20,6 +20,7 @@ export interface ClientFilter {
   type?: ClientType | null;
   active?: boolean | null;
   status?: ApprovalStatus | null;
+  statuses?: ApprovalStatus[] | null;
 }
 
 /** Every setting an administrator controls. On create, missing ones get defaults; on update, missing ones stay. */
@@ -70,6 +71,7 @@ export class ClientAdminService {
     if (filter.type) where.clientType = filter.type;
     if (filter.active != null) where.active = filter.active;
     if (filter.status) where.approvalStatus = filter.status;
+    if (filter.statuses) where.AND = [{ approvalStatus: { in: filter.statuses } }];
     return where;
   }
 

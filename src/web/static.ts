@@ -18,6 +18,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/static/app.css': { file: join(STATIC_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   '/static/app.js': { file: join(STATIC_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
   '/static/account.css': { file: join(STATIC_DIR, 'account.css'), type: 'text/css; charset=utf-8' },
+  // Named by the layout, so browsers do not ask for /favicon.ico (a 404 there is a console error).
+  '/static/favicon.svg': { file: join(STATIC_DIR, 'favicon.svg'), type: 'image/svg+xml' },
   '/static/vendor/chart.umd.min.js': { file: join(CHART_DIR, 'chart.umd.min.js'), type: 'text/javascript; charset=utf-8' },
 };
 

@@ -3,17 +3,20 @@
 // service-account rights following the flag, and validation that writes nothing when it refuses.
 import { sha256Hex } from '../../src/domain/crypto.js';
 import { createClient } from '../helpers/clients.js';
-import { clientCredentialsToken, codes, deviceFlowToken, gql, type CallOptions } from '../helpers/graphql.js';
+import { clientCredentialsToken, codes, deviceFlowToken, gql, signedInBrowser, type CallOptions } from '../helpers/graphql.js';
 import { postForm } from '../helpers/oauth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
   ApproveClientDocument,
+  ClientAuthorizationsDocument,
   ClientDocument,
   ClientsDocument,
   CreateClientDocument,
+  CreateUserDocument,
   DeleteClientDocument,
   RejectClientDocument,
   RevokeAllClientTokensDocument,
+  RevokeAuthorizationDocument,
   RotateClientSecretDocument,
   UpdateClientDocument,
   UsersDocument,
@@ -244,5 +247,62 @@ describe('clients query', () => {
     } while (after);
     expect(names).toEqual(all.data!.clients.edges.map((e) => e.node.name));
     expect(names).toHaveLength(total);
+  });
+
+  test('statuses: any of several approval statuses (all but PENDING for a list that shows pending ones apart)', async () => {
+    const pending = await fetch(`${server.url}/oauth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Still waiting', grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' }),
+    });
+    expect(pending.status).toBe(201);
+    const all = (await gql(server, ClientsDocument, { first: 100 }, admin)).data!.clients.edges.map((e) => e.node);
+    const res = await gql(server, ClientsDocument, { first: 100, filter: { statuses: ['APPROVED', 'REJECTED'] } }, admin);
+    expect(res.errors).toBeUndefined();
+    const names = res.data!.clients.edges.map((e) => e.node.name);
+    expect(names).toEqual(all.filter((c) => c.approvalStatus !== 'PENDING').map((c) => c.name));
+    expect(all.some((c) => c.approvalStatus === 'PENDING')).toBe(true);
+    expect(all.some((c) => c.approvalStatus === 'REJECTED')).toBe(true);
+    expect(res.data!.clients.totalCount).toBe(names.length);
+    const none = await gql(server, ClientsDocument, { first: 10, filter: { statuses: [] } }, admin);
+    expect(none.data!.clients.totalCount).toBe(0);
+  });
+});
+
+describe('Client.authorizations', () => {
+  test('the users who authorized a client and have not withdrawn it, newest first, with their scopes; admins only', async () => {
+    const { client } = (await gql(server, CreateClientDocument, { input: { name: 'Consented app', clientType: 'PUBLIC', enableAuthCodeFlow: false, enableDeviceFlow: true, allowedScopes: ['openid', 'profile', 'read'] } }, admin)).data!.createClient;
+    const created = await gql(server, CreateUserDocument, { input: { username: 'consenting' } }, admin);
+    const password = created.data!.createUser.generatedPassword!;
+    await deviceFlowToken(server, { scope: 'openid read', clientId: client.clientId, username: 'consenting', password });
+    await deviceFlowToken(server, { scope: 'profile', clientId: client.clientId });
+
+    const res = await gql(server, ClientAuthorizationsDocument, { id: client.id, first: 10 }, admin);
+    expect(res.errors).toBeUndefined();
+    const list = res.data!.client!.authorizations;
+    expect(list.totalCount).toBe(2);
+    expect(list.edges.map((e) => [e.node.user.username, e.node.scopes])).toEqual([
+      ['admin', ['profile']],
+      ['consenting', ['openid', 'read']],
+    ]);
+    expect(list.edges.every((e) => e.node.client.name === 'Consented app' && e.node.revokedAt === null)).toBe(true);
+
+    // Paged with cursors.
+    const first = await gql(server, ClientAuthorizationsDocument, { id: client.id, first: 1 }, admin);
+    expect(first.data!.client!.authorizations.pageInfo.hasNextPage).toBe(true);
+    const second = await gql(server, ClientAuthorizationsDocument, { id: client.id, first: 1, after: first.data!.client!.authorizations.pageInfo.endCursor }, admin);
+    expect(second.data!.client!.authorizations.edges.map((e) => e.node.user.username)).toEqual(['consenting']);
+
+    // A withdrawn authorization is no longer listed.
+    const revoked = await gql(server, RevokeAuthorizationDocument, { id: list.edges[1]!.node.id }, admin);
+    expect(revoked.errors).toBeUndefined();
+    const after = await gql(server, ClientAuthorizationsDocument, { id: client.id, first: 10 }, admin);
+    expect(after.data!.client!.authorizations.edges.map((e) => e.node.user.username)).toEqual(['admin']);
+    expect(after.data!.client!.authorizations.totalCount).toBe(1);
+
+    // Not for anyone else: a signed-in user who is not an admin is refused.
+    const asUser = await gql(server, ClientAuthorizationsDocument, { id: client.id, first: 10 }, { browser: await signedInBrowser(server, 'consenting', password) });
+    expect(codes(asUser)).toContain('FORBIDDEN');
+    expect(asUser.data?.client ?? null).toBeNull();
   });
 });

@@ -3,7 +3,7 @@
 // not one query per user. Queries are counted with Prisma's query events on a client of the same database.
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { execute } from 'graphql';
+import { execute, parse } from 'graphql';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../src/db/client.js';
 import { PrismaClient as PostgresClient } from '../../src/generated/postgresql/client.js';
@@ -55,9 +55,9 @@ afterAll(async () => {
   await server.close();
 });
 
-async function usersPage(first: number) {
+async function adminContext(): Promise<GraphQLContext> {
   const admin = await server.authgate.db.user.findUniqueOrThrow({ where: { username: 'admin' } });
-  const contextValue: GraphQLContext = {
+  return {
     viewer: cookieViewer(admin),
     db: counting,
     services: server.authgate.services,
@@ -67,6 +67,10 @@ async function usersPage(first: number) {
     // Not reached by a query; only subscriptions read the live stream.
     auditStream: { subscribe: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }) }) }), close: async () => {} },
   };
+}
+
+async function usersPage(first: number) {
+  const contextValue = await adminContext();
   queries.length = 0;
   const result = await execute({ schema, document: UsersDocument, variableValues: { first, filter: { search: 'user' } }, contextValue });
   expect(result.errors).toBeUndefined();
@@ -86,4 +90,32 @@ test('10 and 50 users cost the same, small number of SQL queries', async () => {
   expect(small.count).toBeGreaterThan(0); // the counter sees the queries at all
   expect(large.count).toBe(small.count);
   expect(large.count).toBeLessThanOrEqual(3);
+});
+
+test("a client's authorized users (with each user and client) cost the same few queries for 10 and 50 rows", async () => {
+  const db = server.authgate.db;
+  const client = await db.oAuthClient.findFirstOrThrow();
+  const users = await db.user.findMany({ where: { username: { startsWith: 'user' } } });
+  await db.userAuthorization.createMany({ data: users.map((u, i) => ({ userId: u.id, clientId: client.id, scopes: 'openid read', grantedAt: new Date(Date.now() - i * 1000) })) });
+  // Through `node`, which loads with the context's (counting) client; `client(id)` goes through a service.
+  const document = parse(`query ($id: ID!, $first: Int) {
+    client: node(id: $id) { ... on Client { name authorizations(first: $first) { totalCount edges { node { scopes grantedAt user { username email } client { name } } } } } }
+  }`);
+  const page = async (first: number) => {
+    const contextValue = await adminContext();
+    queries.length = 0;
+    const result = await execute({ schema, document, variableValues: { id: Buffer.from(`Client:${client.id}`).toString('base64'), first }, contextValue });
+    expect(result.errors).toBeUndefined();
+    const data = result.data as { client: { authorizations: { totalCount: number; edges: { node: { user: { username: string }; client: { name: string } } }[] } } };
+    return { data, count: queries.length };
+  };
+  const small = await page(10);
+  const large = await page(50);
+  expect(large.data.client.authorizations.totalCount).toBe(60);
+  expect(large.data.client.authorizations.edges).toHaveLength(50);
+  // Newest first.
+  expect(large.data.client.authorizations.edges.slice(0, 3).map((e) => e.node.user.username)).toEqual(['user00', 'user01', 'user02']);
+  expect(small.count).toBeGreaterThan(0);
+  expect(large.count).toBe(small.count);
+  expect(large.count).toBeLessThanOrEqual(4);
 });

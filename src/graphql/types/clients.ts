@@ -3,6 +3,7 @@
 // description, type) where another type links to it (e.g. the apps a user authorized); everything
 // else about a client is for administrators.
 import { parseScope } from '../../domain/scopes.js';
+import { authorizationInForce, RECENT_AUTHORIZATIONS } from '../../services/account.js';
 import { parseRedirectUris } from '../../services/clients.js';
 import { builder } from '../builder.js';
 import { PAGE } from '../pagination.js';
@@ -54,6 +55,21 @@ export const ClientRef = builder.prismaNode('OAuthClient', {
       description: 'Active, unexpired tokens held by this client.',
       where: activeTokens,
     }),
+    // The Authorization type is registered in types/account.ts; the connection loads its page (with
+    // user and client, when asked) in the client's own query, not one query per row.
+    authorizations: t.relatedConnection(
+      'authorizations',
+      {
+        cursor: 'id',
+        authScopes: ADMIN,
+        description: 'Users who let this client in and have not withdrawn it, most recent first (end one with revokeAuthorization).',
+        ...PAGE,
+        totalCount: true,
+        query: () => ({ where: authorizationInForce, orderBy: RECENT_AUTHORIZATIONS }),
+      },
+      { name: 'ClientAuthorizationConnection' },
+      { name: 'ClientAuthorizationEdge' },
+    ),
   }),
 });
 
@@ -63,6 +79,10 @@ const ClientFilter = builder.inputType('ClientFilter', {
     type: t.field({ type: ClientTypeEnum }),
     active: t.boolean(),
     status: t.field({ type: ApprovalStatusEnum }),
+    statuses: t.field({
+      type: [ApprovalStatusEnum],
+      description: 'Any of these approval statuses (e.g. all but PENDING, for a list that shows pending clients apart).',
+    }),
   }),
 });
 

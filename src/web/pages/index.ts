@@ -1,10 +1,12 @@
 // Every account and admin page group, registered on the page router.
 import type Router from '@koa/router';
 import { accountRoutes } from './account.js';
+import { adminClientPages } from './admin-clients.js';
 import { adminUserPages } from './admin-users.js';
 import type { PageDeps } from './kit.js';
 
 export function pageRoutes(router: Router, deps: PageDeps): void {
   accountRoutes(router, deps);
   adminUserPages(router, deps);
+  adminClientPages(router, deps);
 }
