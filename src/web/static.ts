@@ -17,6 +17,8 @@ const CHART_DIR = dirname(require.resolve('chart.js'));
 const FILES: Record<string, { file: string; type: string }> = {
   '/static/app.css': { file: join(STATIC_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
   '/static/app.js': { file: join(STATIC_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/dashboard.js': { file: join(STATIC_DIR, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/audit-live.js': { file: join(STATIC_DIR, 'audit-live.js'), type: 'text/javascript; charset=utf-8' },
   '/static/vendor/chart.umd.min.js': { file: join(CHART_DIR, 'chart.umd.min.js'), type: 'text/javascript; charset=utf-8' },
 };
 
