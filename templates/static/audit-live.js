@@ -102,6 +102,14 @@
       rows.insertBefore(row(event), rows.firstChild);
       while (rows.children.length > MAX_LIVE_ROWS) rows.removeChild(rows.lastChild);
       received += 1;
+      var total = document.getElementById('audit-total');
+      var count = document.getElementById('audit-count');
+      if (total && count) {
+        var n = (parseInt(count.getAttribute('data-total') || total.textContent, 10) || 0) + 1;
+        count.setAttribute('data-total', String(n));
+        var filtered = count.getAttribute('data-filtered') === 'true';
+        total.textContent = n + ' event' + (n === 1 ? '' : 's') + (filtered ? (n === 1 ? ' matches' : ' match') : '');
+      }
       say('Live · ' + received + ' new event' + (received === 1 ? '' : 's'), 'on');
     }
 

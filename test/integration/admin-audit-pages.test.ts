@@ -183,7 +183,7 @@ describe('tokens', () => {
     expect(byUser.html).not.toContain(`token-${otherClientToken}`);
     const byClient = await admin.get(`/admin/tokens?client=${other.id}`);
     expect(tokenRows(byClient)).toEqual([otherClientToken]);
-    expect(byClient.html).toContain('1 token match.');
+    expect(byClient.html).toContain('1 token matches.');
     const revoked = await admin.get('/admin/tokens?status=revoked');
     expect(revoked.status).toBe(200);
     expect(revoked.html).toContain('No tokens match these filters.');
@@ -346,32 +346,32 @@ describe('audit log', () => {
   test('filters: types, severity, actor by name or id, client, time range (UTC), text; the CSV link carries the same filter', async () => {
     const types = await admin.get(`/admin/audit?types=${BULK}`);
     expect(eventTypes(types)).toHaveLength(50);
-    expect(types.html).toContain('60 events match.');
+    expect(types.html).toContain('60 events match</span>.');
 
     const warnings = await admin.get(`/admin/audit?types=${BULK}&severities=WARNING`);
     expect(eventTypes(warnings)).toHaveLength(6);
     expect(warnings.html).toMatch(/value="WARNING" checked/);
     const several = await admin.get(`/admin/audit?types=${BULK}&severities=WARNING&severities=INFO`);
-    expect(several.html).toContain('60 events match.');
+    expect(several.html).toContain('60 events match</span>.');
 
     const byName = await admin.get(`/admin/audit?types=${BULK}&actor=Alice`);
-    expect(byName.html).toContain('30 events match.');
+    expect(byName.html).toContain('30 events match</span>.');
     const byId = await admin.get(`/admin/audit?types=${BULK}&actorId=${alice.id}`);
-    expect(byId.html).toContain('30 events match.');
+    expect(byId.html).toContain('30 events match</span>.');
     expect(byId.html).toContain('value="alice" readonly');
     expect(byId.html).toContain(`href="/admin/audit?actorId=${alice.id}"`);
 
     const client = await admin.get('/admin/audit?clientId=client-b');
-    expect(client.html).toContain('30 events match.');
+    expect(client.html).toContain('30 events match</span>.');
 
     // 12:10 to 12:20 UTC, as datetime-local inputs send it: ten events.
     const range = await admin.get(`/admin/audit?types=${BULK}&since=2026-01-15T12:10&until=2026-01-15T12:20`);
-    expect(range.html).toContain('10 events match.');
+    expect(range.html).toContain('10 events match</span>.');
     expect(range.html).toContain('value="2026-01-15T12:10"');
     expect(range.html).toContain('From (UTC)');
     // The same instants as ISO with a zone, e.g. from a link.
     const zoned = await admin.get(`/admin/audit?types=${BULK}&since=${encodeURIComponent('2026-01-15T13:10:00+01:00')}&until=2026-01-15T12:20:00Z`);
-    expect(zoned.html).toContain('10 events match.');
+    expect(zoned.html).toContain('10 events match</span>.');
 
     const all = await admin.get(`/admin/audit?types=${BULK}&severities=WARNING&actor=alice&clientId=client-a&since=2026-01-15T12:00&until=2026-01-15T13:00&search=hay`);
     expect(all.status).toBe(200);
