@@ -65,7 +65,12 @@
         td.appendChild(time);
       }));
       tr.appendChild(cell(labels[1], function (td) {
-        textNode(td, e.eventType, 'event-type');
+        // Long event types may break after their underscores (and nowhere else).
+        var type = textNode(td, '', 'event-type');
+        e.eventType.split('_').forEach(function (part, i) {
+          if (i > 0) { type.appendChild(document.createTextNode('_')); type.appendChild(document.createElement('wbr')); }
+          type.appendChild(document.createTextNode(part));
+        });
         if (!e.success) { td.appendChild(document.createTextNode(' ')); textNode(td, 'failed', 'badge bad'); }
       }));
       tr.appendChild(cell(labels[2], function (td) {
@@ -75,8 +80,9 @@
       tr.appendChild(cell(labels[3], function (td) {
         var id = e.actorId ? rawId(e.actorId) : '';
         if (id) link(td, '/admin/audit?actorId=' + encodeURIComponent(id), e.actorUsername || id);
-        else if (e.actorUsername) textNode(td, e.actorUsername);
+        else if (e.actorUsername) td.appendChild(document.createTextNode(e.actorUsername));
         else none(td);
+        if (e.ipAddress) textNode(td, e.ipAddress, 'ip');
       }));
       tr.appendChild(cell(labels[4], function (td) {
         if (e.clientId) link(td, '/admin/audit?clientId=' + encodeURIComponent(e.clientId), e.clientId, 'mono');
@@ -86,12 +92,28 @@
         if (e.subjectType) { td.appendChild(document.createTextNode(e.subjectType + ' ')); textNode(td, e.subjectId || '', 'mono'); }
         else none(td);
       }));
-      tr.appendChild(cell(labels[6], function (td) { td.textContent = e.ipAddress || '–'; }));
-      tr.appendChild(cell(labels[7], function (td) {
-        var code = document.createElement('code');
-        code.className = 'details';
-        code.textContent = e.details;
-        td.appendChild(code);
+      tr.appendChild(cell(labels[6], function (td) {
+        var details = null;
+        try { details = JSON.parse(e.details); } catch (err) { details = null; }
+        if (details && typeof details === 'object' && !Array.isArray(details)) {
+          var keys = Object.keys(details);
+          if (!keys.length) { none(td); return; }
+          var list = document.createElement('ul');
+          list.className = 'kv';
+          keys.forEach(function (key) {
+            var li = document.createElement('li');
+            textNode(li, key, 'k');
+            var value = details[key];
+            li.appendChild(document.createTextNode(' ' + (typeof value === 'string' ? value : JSON.stringify(value))));
+            list.appendChild(li);
+          });
+          td.appendChild(list);
+        } else {
+          var code = document.createElement('code');
+          code.className = 'details';
+          code.textContent = e.details;
+          td.appendChild(code);
+        }
       }));
       return tr;
     }

@@ -17,17 +17,19 @@
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
 
     var palette = ['#2563eb', '#15803d', '#b45309', '#7c3aed', '#0e7490', '#be185d', '#4b5563'];
-    var common = {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      interaction: { mode: 'index', intersect: false },
-      plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
-      scales: {
-        x: { ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 }, grid: { display: false } },
-        y: { beginAtZero: true, ticks: { precision: 0 } },
-      },
-    };
+    function options(stacked) {
+      return {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        interaction: { mode: 'index', intersect: false },
+        plugins: { legend: { position: 'bottom', labels: { boxWidth: 12, sort: function (a, b) { return a.datasetIndex - b.datasetIndex; } } } },
+        scales: {
+          x: { stacked: stacked, ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 }, grid: { display: false } },
+          y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
+        },
+      };
+    }
 
     var logins = document.getElementById('chart-logins');
     if (logins) {
@@ -36,11 +38,12 @@
         data: {
           labels: data.labels,
           datasets: [
-            { label: 'Sign-ins', data: data.logins, borderColor: '#2563eb', backgroundColor: 'rgba(37, 99, 235, 0.15)', fill: true, tension: 0.25, pointRadius: 2 },
-            { label: 'Failed sign-ins', data: data.failedLogins, borderColor: '#b91c1c', backgroundColor: 'rgba(185, 28, 28, 0.1)', borderDash: [5, 4], tension: 0.25, pointRadius: 2 },
+            { label: 'Sign-ins', data: data.logins, borderColor: '#2563eb', backgroundColor: 'rgba(37, 99, 235, 0.15)', fill: true, tension: 0.25, pointRadius: 2, order: 1 },
+            // Drawn over the sign-ins (lower order), so equal counts do not hide it.
+            { label: 'Failed sign-ins', data: data.failedLogins, borderColor: '#b91c1c', backgroundColor: '#b91c1c', borderDash: [5, 4], tension: 0.25, pointRadius: 3, pointStyle: 'rectRot', order: 0 },
           ],
         },
-        options: common,
+        options: options(false),
       });
     }
 
@@ -51,10 +54,7 @@
         return { label: series.label, data: series.counts, backgroundColor: color, borderColor: color, borderWidth: 0 };
       });
       if (datasets.length === 0) datasets = [{ label: 'No tokens issued', data: data.labels.map(function () { return 0; }), backgroundColor: '#9ca3af' }];
-      var stacked = JSON.parse(JSON.stringify(common));
-      stacked.scales.x.stacked = true;
-      stacked.scales.y.stacked = true;
-      new Chart(tokens, { type: 'bar', data: { labels: data.labels, datasets: datasets }, options: stacked });
+      new Chart(tokens, { type: 'bar', data: { labels: data.labels, datasets: datasets }, options: options(true) });
     }
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw);

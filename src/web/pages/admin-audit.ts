@@ -143,7 +143,7 @@ async function filterFrom(ctx: Context, deps: PageDeps): Promise<ParsedFilter> {
     if (!values[name]) continue;
     const at = utcInstant(values[name]);
     if (at) filter[name] = at.toISOString();
-    else errors[name] = 'Enter a date and time as YYYY-MM-DDTHH:MM (UTC).';
+    else errors[name] = `"${values[name].slice(0, 40)}" is not a date and time: enter one as YYYY-MM-DDTHH:MM (UTC).`;
   }
   if (filter.since && filter.until && filter.since >= filter.until) errors.until = 'Must be later than "From".';
   if (values.search.length > 200) errors.search = 'At most 200 characters.';
@@ -178,6 +178,17 @@ function pageQuery(values: AuditQuery, extra: Record<string, string> = {}): stri
   return qs ? `?${qs}` : '';
 }
 
+/** An event's details (a JSON object) as key/value pairs to show; null when they are not an object. */
+function detailPairs(details: string): { key: string; value: string }[] | null {
+  try {
+    const parsed: unknown = JSON.parse(details);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+    return Object.entries(parsed).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) }));
+  } catch {
+    return null;
+  }
+}
+
 function severityClass(severity: Severity): string {
   return severity === 'INFO' ? '' : severity === 'WARNING' ? 'warn' : 'bad';
 }
@@ -194,6 +205,9 @@ export function adminAuditRoutes(router: Router, deps: PageDeps): void {
     const events = (result?.edges ?? []).map(({ node: e }) => ({
       ...e,
       actorRawId: e.actorId ? rawId(e.actorId) : null,
+      // Long event types may break after their underscores (and nowhere else).
+      typeParts: e.eventType.split('_'),
+      detailPairs: detailPairs(e.details),
       severityClass: severityClass(e.severity),
     }));
     const actorName = parsed.actorName ?? (values.actorId ? events.find((e) => e.actorRawId === values.actorId)?.actorUsername : undefined);
