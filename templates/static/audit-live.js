@@ -23,6 +23,8 @@
     });
     var url = '/graphql?query=' + encodeURIComponent(QUERY) + '&variables=' + encodeURIComponent(JSON.stringify({ filter: filter }));
     var source = null;
+    var retry = null;
+    var delay = 2000;
     var received = 0;
 
     function say(text, state) {
@@ -136,6 +138,7 @@
     }
 
     function stop(text) {
+      if (retry) { clearTimeout(retry); retry = null; }
       if (source) { source.close(); source = null; }
       toggle.setAttribute('aria-pressed', 'false');
       say(text || 'Off', 'off');
@@ -143,6 +146,7 @@
 
     function open() {
       if (source) return;
+      if (retry) { clearTimeout(retry); retry = null; }
       toggle.setAttribute('aria-pressed', 'true');
       say('Connecting…', 'connecting');
       source = new EventSource(url, { withCredentials: true });
@@ -153,10 +157,17 @@
         var payload;
         try { payload = JSON.parse(message.data); } catch (e) { return; }
         if (payload.errors && payload.errors.length) { stop('Stopped: ' + payload.errors[0].message); return; }
-        if (payload.data && payload.data.auditEvents) add(payload.data.auditEvents);
+        if (payload.data && payload.data.auditEvents) { delay = 2000; add(payload.data.auditEvents); }
       });
-      // The server ends the stream when the session has ended or the user was disabled.
-      source.addEventListener('complete', function () { stop('Stopped: the server ended the stream. Reload the page to follow again.'); });
+      // The server ends the stream when it shuts down, and when this session has ended or its user was
+      // disabled. Subscribing again tells which: a restarted server answers, an ended session is refused
+      // (an error payload, which stops the view with its message).
+      source.addEventListener('complete', function () {
+        if (source) { source.close(); source = null; }
+        say('Reconnecting…', 'connecting');
+        retry = setTimeout(function () { retry = null; open(); }, delay);
+        delay = Math.min(delay * 2, 30000);
+      });
       source.addEventListener('error', function () {
         if (!source) return;
         if (source.readyState === EventSource.CLOSED) stop('Disconnected. Reload the page to follow again.');
@@ -165,7 +176,7 @@
     }
 
     toggle.addEventListener('click', function () {
-      if (source) stop('Paused');
+      if (source || retry) stop('Paused');
       else open();
     });
     controls.hidden = false;

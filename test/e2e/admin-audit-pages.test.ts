@@ -173,4 +173,20 @@ describe('admin dashboard, tokens and audit pages in Chromium', () => {
     await page.getByText('Unknown severity "LOUD"').waitFor();
     expect(await screenshotBoth(page, 'admin-audit-bad-filter')).toEqual({ desktop: 0, phone: 0 });
   });
+
+  test('the live view stops, saying why, once the session behind it has ended', async () => {
+    await page.goto(`${server.url}/admin/audit`);
+    await page.getByText('Live · waiting for events').waitFor();
+    await page.waitForTimeout(2500); // past the subscription's recheck interval
+    // Signing out in another tab ends this session; the next event is not sent, the stream ends, and
+    // subscribing again is refused.
+    const other = await context.newPage();
+    await other.goto(`${server.url}/admin/tokens`);
+    await Promise.all([other.waitForURL((u) => u.pathname === '/login'), other.getByRole('button', { name: 'Sign out' }).click()]);
+    await other.close();
+    await page.getByText(/^Stopped: /).waitFor({ timeout: 15_000 });
+    expect(await page.innerText('#live-status')).toMatch(/^Stopped: .*sign in/i);
+    expect(await page.getAttribute('#live-toggle', 'aria-pressed')).toBe('false');
+    expect(await page.locator('#audit-rows tr', { hasText: 'LOGOUT' }).count()).toBe(0);
+  });
 });
