@@ -7,6 +7,23 @@ import { hashPassword } from '../../src/services/users.js';
 import { launchChromium, screenshotBoth, signIn, watchedContext } from '../helpers/chromium.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
 
+/** Form controls without a label, buttons and links without a name, controls out of the tab order. */
+async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const bad: string[] = [];
+    for (const el of Array.from(document.querySelectorAll('input, select, textarea'))) {
+      const input = el as HTMLInputElement;
+      if (input.type === 'hidden') continue;
+      if (!(input.labels?.length || input.getAttribute('aria-label') || input.getAttribute('aria-labelledby'))) bad.push(el.outerHTML.slice(0, 100));
+    }
+    for (const el of Array.from(document.querySelectorAll('button, a[href], canvas'))) {
+      if (!((el.textContent ?? '').trim() || el.getAttribute('aria-label'))) bad.push(el.outerHTML.slice(0, 100));
+    }
+    for (const el of Array.from(document.querySelectorAll('[tabindex]'))) if (Number(el.getAttribute('tabindex')) < 0) bad.push(el.outerHTML.slice(0, 100));
+    return bad;
+  });
+}
+
 describe('admin dashboard, tokens and audit pages in Chromium', () => {
   let server: TestServer;
   let browser: Browser;
@@ -65,6 +82,7 @@ describe('admin dashboard, tokens and audit pages in Chromium', () => {
     expect(drawn.painted).toBeGreaterThan(1000);
     expect(drawn.label).toMatch(/^Sign-ins and failed sign-ins per interval/);
     expect(await screenshotBoth(page, 'admin-dashboard')).toEqual({ desktop: 0, phone: 0 });
+    expect(await unlabelledControls(page)).toEqual([]);
 
     await page.getByRole('link', { name: 'Week', exact: true }).click();
     await page.waitForURL(/window=week/);
@@ -84,6 +102,7 @@ describe('admin dashboard, tokens and audit pages in Chromium', () => {
     await Promise.all([page.waitForURL(/category=REFRESH/), page.getByRole('button', { name: 'Filter' }).click()]);
     expect(await page.locator('table.tokens tbody tr').count()).toBe(3);
     expect(await screenshotBoth(page, 'admin-tokens')).toEqual({ desktop: 0, phone: 0 });
+    expect(await unlabelledControls(page)).toEqual([]);
 
     const first = page.locator('table.tokens tbody tr').first();
     await first.getByRole('button', { name: 'Disable' }).click();
@@ -108,6 +127,7 @@ describe('admin dashboard, tokens and audit pages in Chromium', () => {
     await page.getByText('Live · waiting for events').waitFor();
     expect(await page.getAttribute('#live-toggle', 'aria-pressed')).toBe('true');
     expect(await screenshotBoth(page, 'admin-audit')).toEqual({ desktop: 0, phone: 0 });
+    expect(await unlabelledControls(page)).toEqual([]);
 
     // A filtered view: failed sign-ins only, in a range that includes now.
     await page.fill('#f-types', 'AUTHENTICATION_FAILURE');
