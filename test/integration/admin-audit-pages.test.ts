@@ -355,6 +355,8 @@ describe('audit log', () => {
     const several = await admin.get(`/admin/audit?types=${BULK}&severities=WARNING&severities=INFO`);
     expect(several.html).toContain('60 events match</span>.');
 
+    // Found by exact name (any case) even when more than a page of users, sorted before her, match too.
+    for (let i = 0; i < 120; i++) await db().user.create({ data: { username: `a-${String(i).padStart(3, '0')}`, fullName: 'Alice fan' } });
     const byName = await admin.get(`/admin/audit?types=${BULK}&actor=Alice`);
     expect(byName.html).toContain('30 events match</span>.');
     const byId = await admin.get(`/admin/audit?types=${BULK}&actorId=${alice.id}`);
@@ -420,6 +422,7 @@ describe('audit log', () => {
     ['types=%3Cscript%3E', 'types', 'Event types are words like AUTHENTICATION_FAILURE, separated by spaces or commas.'],
     ['actor=nobody-here', 'actor', 'No user is called "nobody-here". To find events of a deleted user or a client, search for the name in the text field.'],
     ['actorId=..%2F..', 'actor', 'This is not a user id.'],
+    [`actor=${'a'.repeat(101)}`, 'actor', 'At most 100 characters.'],
     [`search=${'x'.repeat(201)}`, 'search', 'At most 200 characters.'],
   ])('a bad filter (%s): a readable 400 with the message next to the field', async (query, field, message) => {
     const page = await admin.get(`/admin/audit?${query}`);

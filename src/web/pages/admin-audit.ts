@@ -126,10 +126,10 @@ async function filterFrom(ctx: Context, deps: PageDeps): Promise<ParsedFilter> {
   if (values.actorId) {
     if (RAW_ID.test(values.actorId)) filter.actorId = globalId('User', values.actorId);
     else errors.actor = 'This is not a user id.';
+  } else if (values.actor.length > 100) {
+    errors.actor = 'At most 100 characters.';
   } else if (values.actor) {
-    const { users } = await deps.gql.run(ctx, AdminAuditActorDocument, { search: values.actor });
-    const wanted = values.actor.toLowerCase();
-    const user = users.edges.map((e) => e.node).find((u) => u.username.toLowerCase() === wanted);
+    const user = await userNamed(ctx, deps, values.actor);
     if (user) {
       filter.actorId = user.id;
       actorName = user.username;
@@ -149,6 +149,22 @@ async function filterFrom(ctx: Context, deps: PageDeps): Promise<ParsedFilter> {
   if (values.search.length > 200) errors.search = 'At most 200 characters.';
   else if (values.search) filter.search = values.search;
   return { values, filter, errors, actorName };
+}
+
+/** The user with this username (any case), looked for among the users whose names contain it. */
+async function userNamed(ctx: Context, deps: PageDeps, username: string): Promise<{ id: string; username: string } | undefined> {
+  const wanted = username.toLowerCase();
+  let after: string | undefined;
+  // The search also matches emails and full names, so the exact name may be on a later page; a
+  // hundred users a page, ten pages at most.
+  for (let page = 0; page < 10; page++) {
+    const { users } = await deps.gql.run(ctx, AdminAuditActorDocument, { search: username, after });
+    const user = users.edges.map((e) => e.node).find((u) => u.username.toLowerCase() === wanted);
+    if (user) return user;
+    if (!users.pageInfo.hasNextPage || !users.pageInfo.endCursor) return undefined;
+    after = users.pageInfo.endCursor;
+  }
+  return undefined;
 }
 
 /** The CSV export's query string for the same filter (see src/web/audit-export.ts for the names). */
