@@ -20,6 +20,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/static/account.css': { file: join(STATIC_DIR, 'account.css'), type: 'text/css; charset=utf-8' },
   // Named by the layout, so browsers do not ask for /favicon.ico (a 404 there is a console error).
   '/static/favicon.svg': { file: join(STATIC_DIR, 'favicon.svg'), type: 'image/svg+xml' },
+  '/static/dashboard.js': { file: join(STATIC_DIR, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/audit-live.js': { file: join(STATIC_DIR, 'audit-live.js'), type: 'text/javascript; charset=utf-8' },
   '/static/vendor/chart.umd.min.js': { file: join(CHART_DIR, 'chart.umd.min.js'), type: 'text/javascript; charset=utf-8' },
 };
 
