@@ -10,8 +10,6 @@ import { launchChromium, screenshotBoth, signIn, watchedContext } from '../helpe
 import { DEVICE_GRANT, postForm } from '../helpers/oauth.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
 
-jest.setTimeout(180_000);
-
 // GET routes that are not pages: files, downloads, images, and what only redirects.
 const NOT_PAGES = [/^\/static\//, /^\/admin\/audit\/export$/, /^\/device\/qr$/, /^\/account$/];
 // Pages a signed-in person is sent away from, shown signed out instead.
@@ -59,11 +57,11 @@ beforeAll(async () => {
   ids.user = rawId(data.createUser.user.id);
   ids.client = rawId(data.createClient.client.id);
   await context.close();
-});
+}, 180_000);
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-});
+}, 180_000);
 
 /**
  * Controls a person using a screen reader or only a keyboard could not use: a form control without a
@@ -101,7 +99,7 @@ test('the router has the pages the issue lists', () => {
   for (const path of ['/account/sessions', '/account/authorizations', '/admin', '/admin/users', '/admin/clients', '/admin/tokens', '/admin/audit']) {
     expect(routes).toContain(path);
   }
-});
+}, 180_000);
 
 test('every page renders without console errors and without horizontal overflow at 1280 and 390 px', async () => {
   const results: string[] = [];
@@ -126,4 +124,4 @@ test('every page renders without console errors and without horizontal overflow 
   await signedOut.context.close();
   expect(results).toEqual([]);
   expect([...signedIn.errors, ...signedOut.errors]).toEqual([]);
-});
+}, 180_000);
