@@ -25,6 +25,8 @@ export function codedError(message: string, code: ErrorCode, extra: Record<strin
 
 function domainCode(err: unknown): ErrorCode | null {
   if (err instanceof NotFound) return 'NOT_FOUND';
+  // Prisma's "a record this needed was not found" (P2025), e.g. a row deleted between two reads.
+  if (isRecordNotFound(err)) return 'NOT_FOUND';
   if (err instanceof Forbidden) return 'FORBIDDEN';
   if (err instanceof Conflict) return 'CONFLICT';
   if (err instanceof InvalidToken) return 'UNAUTHENTICATED';
@@ -33,6 +35,10 @@ function domainCode(err: unknown): ErrorCode | null {
   // OAuth errors reaching GraphQL come from validating admin input (scopes, redirect URIs).
   if (err instanceof BadInput || err instanceof OAuthError || err instanceof PothosValidationError) return 'BAD_USER_INPUT';
   return null;
+}
+
+function isRecordNotFound(err: unknown): boolean {
+  return err instanceof Error && err.name === 'PrismaClientKnownRequestError' && (err as Error & { code?: string }).code === 'P2025';
 }
 
 /** The innermost error: resolvers' errors arrive wrapped in GraphQLErrors that carry the path. */
@@ -78,7 +84,12 @@ export function maskError(logger: Logger) {
     const original = innermost(error);
     const code = domainCode(original);
     if (code) {
-      const message = original instanceof OAuthError ? original.description : (original as Error).message;
+      // Prisma's own message names files and queries: the caller gets a plain one.
+      const message = isRecordNotFound(original)
+        ? 'That record does not exist (any more).'
+        : original instanceof OAuthError
+          ? original.description
+          : (original as Error).message;
       // Both say when to try again, as Retry-After does on the other faces.
       const retryAfter = original instanceof TooManyAttempts || original instanceof TemporarilyUnavailable ? { retryAfter: original.retryAfter } : {};
       // Which input field a BAD_USER_INPUT is about, so a form can show the message next to it.

@@ -114,6 +114,15 @@ describe('bad input', () => {
     expect(codes(await gql(server, '{ node(id: "Tm9wZTox") { id } }', {}, admin))).toEqual(['BAD_USER_INPUT']);
   });
 
+  test.each(['User', 'Client', 'Token', 'Authorization', 'Session', 'AuditEvent', 'OAuthConnection'])(
+    'node(id) of a %s that does not exist is NOT_FOUND with a plain message (never an internal error)',
+    async (type) => {
+      const res = await gql(server, 'query ($id: ID!) { node(id: $id) { id } }', { id: globalId(type, randomUUID()) }, admin);
+      expect(codes(res)).toEqual(['NOT_FOUND']);
+      expect(res.errors![0]!.message).not.toMatch(/prisma|invocation|\//i);
+    },
+  );
+
   test('a garbage cursor is BAD_USER_INPUT', async () => {
     expect(codes(await gql(server, UsersDocument, { first: 5, after: 'garbage' }, admin))).toEqual(['BAD_USER_INPUT']);
   });

@@ -18,6 +18,8 @@ import { ViewerRef } from './viewer.js';
 const ADMIN = { admin: true } as const;
 
 export const SessionRef = builder.prismaNode('Session', {
+  // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
+  nullable: true,
   id: { field: 'id' },
   authScopes: (session) => ({ admin: true, self: session.userId ?? '' }),
   fields: (t) => ({
@@ -37,6 +39,8 @@ export const SessionRef = builder.prismaNode('Session', {
 });
 
 export const AuthorizationRef = builder.prismaNode('UserAuthorization', {
+  // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
+  nullable: true,
   name: 'Authorization',
   id: { field: 'id' },
   authScopes: (authorization) => ({ admin: true, self: authorization.userId }),

@@ -21,6 +21,8 @@ export const SeverityEnum = builder.enumType('Severity', {
 });
 
 export const AuditEventRef = builder.prismaNode('AuditEvent', {
+  // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
+  nullable: true,
   id: { field: 'id' },
   authScopes: (event) => ({ admin: true, self: event.actorUserId ?? '' }),
   fields: (t) => ({

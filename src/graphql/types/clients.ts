@@ -26,6 +26,8 @@ export const ApprovalStatusEnum = builder.enumType('ApprovalStatus', {
 const ADMIN = { admin: true } as const;
 
 export const ClientRef = builder.prismaNode('OAuthClient', {
+  // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
+  nullable: true,
   name: 'Client',
   id: { field: 'id' },
   authScopes: { authenticated: true },

@@ -3,6 +3,8 @@ import { builder } from '../builder.js';
 import { registerOwnNode } from '../node-access.js';
 
 export const OAuthConnectionRef = builder.prismaNode('OAuthConnection', {
+  // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
+  nullable: true,
   id: { field: 'id' },
   authScopes: (connection) => ({ admin: true, self: connection.userId }),
   fields: (t) => ({

@@ -23,6 +23,8 @@ export const TokenStatusEnum = builder.enumType('TokenStatus', {
 });
 
 export const TokenRef = builder.prismaNode('Token', {
+  // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
+  nullable: true,
   id: { field: 'id' },
   // Administrators see every token; a user sees their own (client-credentials tokens have no user).
   authScopes: (token) => ({ admin: true, self: token.userId ?? '' }),

@@ -12,6 +12,8 @@ export const RoleEnum = builder.enumType('Role', {
 });
 
 export const UserRef = builder.prismaNode('User', {
+  // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
+  nullable: true,
   id: { field: 'id' },
   // Administrators see everyone; a user sees themself. Queries return NOT_FOUND before this is reached.
   authScopes: (user) => ({ admin: true, self: user.id }),
