@@ -50,12 +50,15 @@ beforeAll(async () => {
   await page.click('button[value=approve]');
   await page.getByRole('heading', { name: 'Device connected' }).waitFor();
   await postForm(`${server.url}/oauth/token`, { grant_type: DEVICE_GRANT, device_code: device.json.device_code as string, client_id: server.cliClientId });
-  const data = await graphql<{ createUser: { user: { id: string } }; createClient: { client: { id: string } } }>(
+  const data = await graphql<{ createUser: { user: { id: string } }; createClient: { client: { id: string; clientId: string } } }>(
     page,
-    'mutation { createUser(input: { username: "bea", fullName: "Bea Example", email: "bea@example.com" }) { user { id } } createClient(input: { name: "Example Web App", clientType: PUBLIC, enableAuthCodeFlow: true, redirectUris: ["https://app.example.com/callback"] }) { client { id } } }',
+    'mutation { createUser(input: { username: "bea", fullName: "Bea Example", email: "bea@example.com" }) { user { id } } createClient(input: { name: "Example Web App", clientType: PUBLIC, enableAuthCodeFlow: true, redirectUris: ["https://app.example.com/callback"] }) { client { id clientId } } }',
   );
   ids.user = rawId(data.createUser.user.id);
   ids.client = rawId(data.createClient.client.id);
+  ids.clientId = data.createClient.client.clientId;
+  const mine = await graphql<{ viewer: { authorizations: { edges: { node: { id: string } }[] } } }>(page, '{ viewer { authorizations(first: 1) { edges { node { id } } } } }');
+  ids.authorization = rawId(mine.viewer.authorizations.edges[0]!.node.id);
   await context.close();
 }, 180_000);
 afterAll(async () => {
@@ -88,9 +91,23 @@ async function unlabelledControls(page: Page): Promise<string[]> {
   });
 }
 
+/** An authorization request of the public web client created above: its consent page. */
+function authorizeRequest(): string {
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: ids.clientId!,
+    redirect_uri: 'https://app.example.com/callback',
+    scope: 'openid profile',
+    state: 'page-check',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  });
+  return `/oauth/authorize?${query}`;
+}
+
 /** A route's path with its parameters filled in from what beforeAll created. */
 function concrete(path: string): string {
-  const kind = path.startsWith('/admin/clients') ? 'client' : 'user';
+  const kind = path.startsWith('/admin/clients') ? 'client' : path.startsWith('/account/authorizations') ? 'authorization' : 'user';
   return path.replace(/:[A-Za-z_]+/g, () => ids[kind]!);
 }
 
@@ -110,13 +127,12 @@ test('every page renders without console errors and without horizontal overflow 
   const anonymous = await signedOut.context.newPage();
   for (const route of pageRoutes()) {
     const page = SIGNED_OUT.has(route) ? anonymous : adminPage;
-    const path = concrete(route);
+    const path = route === '/oauth/authorize' ? authorizeRequest() : concrete(route);
     const response = await page.goto(`${server.url}${path}`);
     const status = response?.status() ?? 0;
     const name = (route === '/' ? 'home' : route.slice(1)).replace(/[/:]+/g, '-');
     const overflow = await screenshotBoth(page, `page-${name}`);
-    // /oauth/authorize without its parameters is its own error page (400), which must look right too.
-    if (status >= 500 || (status >= 400 && route !== '/oauth/authorize')) results.push(`${path}: HTTP ${status}`);
+    if (status >= 400) results.push(`${path}: HTTP ${status}`);
     if (overflow.desktop > 0 || overflow.phone > 0) results.push(`${path}: overflows by ${overflow.desktop} px (desktop) / ${overflow.phone} px (phone)`);
     for (const control of await unlabelledControls(page)) results.push(`${path}: ${control} has no accessible name or is kept out of the keyboard order`);
   }
