@@ -72,11 +72,16 @@ describe('AuthGate SDK compatibility', () => {
       expect(refresh.json.error).toBe('invalid_grant');
     });
 
-    test('a JSON body with only the token works the same; unknown tokens get the same 200', async () => {
+    test('a JSON body with only the token works the same, so does one with a Bearer header; unknown tokens get the same 200', async () => {
       const tokens = await deviceTokens(server);
       const res = await fetch(`${server.url}/oauth/revoke`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: tokens.access_token }) });
       expect(res.status).toBe(200);
       expect((await introspect(tokens.access_token)).json).toEqual({ active: false });
+      // A Bearer header (some clients send the access token they are giving up) is not client authentication.
+      const bearer = await deviceTokens(server);
+      const withBearer = await postForm(`${server.url}/oauth/revoke`, { token: bearer.access_token }, { authorization: `Bearer ${bearer.access_token}` });
+      expect(withBearer.status).toBe(200);
+      expect((await introspect(bearer.access_token)).json).toEqual({ active: false });
       const unknown = await postForm(`${server.url}/oauth/revoke`, { token: 'no-such-token' });
       expect(unknown.status).toBe(200);
       expect(unknown.text).toBe('');
