@@ -2,6 +2,7 @@
 // and in step with the protocol router (every route documented, nothing documented that is not
 // routed). Swagger UI at /api/swagger/: served from the bundled package, under the pages' CSP, and
 // rendering the operations in a real Chromium with no console errors.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Browser } from 'playwright-core';
 import { LimitStore } from '../../src/ops/attempt-limiter.js';
@@ -9,7 +10,8 @@ import { createLogger } from '../../src/ops/logger.js';
 import { openApiDocument } from '../../src/oauth/openapi.js';
 import { oauthRouter } from '../../src/oauth/router.js';
 import { launchChromium, watchedContext } from '../helpers/chromium.js';
-import { json } from '../helpers/oauth.js';
+import { createClient } from '../helpers/clients.js';
+import { json, postForm } from '../helpers/oauth.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options', 'head', 'trace'];
@@ -93,6 +95,65 @@ describe.each([
         }
       }
     }
+  });
+});
+
+/**
+ * Whether a real answer has the documented shape: its required fields present, no field the schema
+ * does not name (unless it allows more), and each named field of the documented JSON type. Enough to
+ * catch drift between the document and the endpoints without a second schema engine.
+ */
+function shapeProblems(schema: Record<string, any>, body: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const key of schema.required ?? []) if (!(key in body)) problems.push(`missing ${key}`);
+  const properties: Record<string, Record<string, any>> = schema.properties ?? {};
+  for (const [key, value] of Object.entries(body)) {
+    const property = properties[key];
+    if (!property) {
+      if (schema.additionalProperties !== true) problems.push(`undocumented ${key}`);
+      continue;
+    }
+    const types: string[] = property.type ? [property.type] : property.oneOf ? property.oneOf.map((o: { type?: string }) => o.type).filter(Boolean) : [];
+    const actual = Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
+    if (types.length > 0 && !types.includes(actual) && !(actual === 'integer' && types.includes('number'))) problems.push(`${key} is ${actual}, documented ${types.join('|')}`);
+    if (property.const !== undefined && property.const !== value) problems.push(`${key} is ${String(value)}, documented ${String(property.const)}`);
+    if (property.enum && !property.enum.includes(value)) problems.push(`${key} is ${String(value)}, documented one of ${property.enum.join(', ')}`);
+  }
+  return problems;
+}
+
+describe('real answers have the documented shapes', () => {
+  let server: TestServer;
+  let schemas: Record<string, Record<string, any>>;
+  beforeAll(async () => {
+    server = await startTestServer();
+    schemas = (openApiDocument(server.config).components as { schemas: Record<string, Record<string, any>> }).schemas;
+  });
+  afterAll(() => server.close());
+
+  const resolve = (schema: Record<string, any>): Record<string, any> => (schema.$ref ? schemas[String(schema.$ref).split('/').pop()!]! : schema);
+
+  test('health, discovery, JWKS, device authorization, tokens, tokeninfo, introspection, errors', async () => {
+    const get = async (path: string, headers: Record<string, string> = {}) => json(await fetch(`${server.url}${path}`, { headers }));
+    const svc = await createClient(server, { type: 'confidential', clientCredentials: true, authCode: false, scopes: 'read' });
+    const basic = { authorization: `Basic ${Buffer.from(`${svc.clientId}:${svc.clientSecret!}`).toString('base64')}` };
+    const token = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials' }, basic);
+    const accessToken = String(token.json.access_token);
+    // Introspection's two alternatives: inactive, active.
+    const [inactiveShape, activeShape] = (schemas.Introspection!.oneOf as Record<string, any>[]).map(resolve);
+    const cases: [string, Record<string, any>, Record<string, unknown>][] = [
+      ['health', schemas.Health!, await get('/health')],
+      ['discovery', schemas.ServerMetadata!, await get('/.well-known/openid-configuration')],
+      ['jwks', schemas.Jwks!, await get('/.well-known/jwks.json')],
+      ['device authorization', schemas.DeviceAuthorizationResponse!, (await postForm(`${server.url}/oauth/device/code`, { client_id: server.cliClientId })).json],
+      ['token', schemas.TokenResponse!, token.json],
+      ['tokeninfo', schemas.TokenInfo!, await get('/oauth/tokeninfo', { authorization: `Bearer ${accessToken}` })],
+      ['introspection (active)', activeShape!, (await postForm(`${server.url}/oauth/introspect`, { token: accessToken }, basic)).json],
+      ['introspection (inactive)', inactiveShape!, (await postForm(`${server.url}/oauth/introspect`, { token: 'nope' }, basic)).json],
+      ['error', schemas.OAuthError!, (await postForm(`${server.url}/oauth/token`, { grant_type: 'password' }, basic)).json],
+      ['slow_down', schemas.OAuthError!, { error: 'slow_down', error_description: 'x', interval: 10 }],
+    ];
+    for (const [name, schema, body] of cases) expect([name, shapeProblems(schema, body)]).toEqual([name, []]);
   });
 });
 
