@@ -22,6 +22,7 @@ import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
 import type { Logger } from './ops/logger.js';
 import { errorFields } from './ops/logger.js';
+import { apiDocsRouter } from './oauth/api-docs.js';
 import { oauthRouter } from './oauth/router.js';
 import { oauthErrors, protocolUnrouted } from './oauth/respond.js';
 import { seedFirstRun, type SeedResult } from './services/bootstrap.js';
@@ -75,6 +76,8 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   app.use(securityHeaders({ hsts: config.secureCookies }));
   const health = healthEndpoint(db);
   app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? health(ctx) : next()));
+  // The protocol API's description and Swagger UI (/api/openapi.json, /api/swagger/); other paths pass on.
+  app.use(apiDocsRouter(config).routes() as never);
   // Each face reads bodies inside its own error handling, so a bad body gets that face's error format.
   // Wrong methods on known paths get 405 with Allow from each router's allowedMethods(), rendered by the
   // face's "unrouted" middleware, which sits before the router so it sees the router's decision.

@@ -63,6 +63,8 @@ export interface Config {
   trustProxy: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   graphql: GraphQLConfig;
+  // --- AuthGate protocol compatibility (issue 9): see readDeviceFlowCompat at the end of this file ---
+  deviceFlow: DeviceFlowCompat;
 }
 
 /** Limits and developer tools of the GraphQL API (/graphql). */
@@ -161,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: readBool(env, 'TRUST_PROXY', false),
     logLevel: readEnum(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     graphql: readGraphQLConfig(env, production),
+    deviceFlow: readDeviceFlowCompat(env),
   };
   if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {
     throw new ConfigError('DEFAULT_ADMIN_PASSWORD must be at least 8 characters');
@@ -314,4 +317,41 @@ export function readEnum<T extends string>(env: Env, name: string, allowed: read
   if (raw === undefined || raw === '') return fallback;
   if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T;
+}
+
+// --- AuthGate protocol compatibility (issue 9) ---------------------------------------------------
+// Kept together so the device flow's compatibility settings stay in one place.
+
+export interface DeviceFlowCompat {
+  /**
+   * Scopes for a device authorization request that names none (RFC 8628 §3.1 makes `scope` optional):
+   * these, intersected with what the client allows. AuthGate's default is `email profile`.
+   */
+  defaultScopes: string[];
+  /**
+   * Fraction of the polling interval by which a poll may arrive early without being `slow_down`
+   * (network and scheduling jitter). 0.2 = a poll 1 s early at a 5 s interval is still on time.
+   */
+  pollTolerance: number;
+}
+
+export function readDeviceFlowCompat(env: Env): DeviceFlowCompat {
+  const rawScope = env.DEVICE_CODE_DEFAULT_SCOPE;
+  const scopeText = rawScope === undefined ? 'email profile' : rawScope.trim();
+  const defaultScopes = [...new Set(scopeText.split(/[\s,]+/).filter((s) => s !== ''))];
+  const bad = defaultScopes.find((s) => !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s));
+  if (bad !== undefined) throw new ConfigError(`DEVICE_CODE_DEFAULT_SCOPE contains an invalid scope "${bad}"`);
+  return { defaultScopes, pollTolerance: readFraction(env, 'DEVICE_CODE_POLLING_TOLERANCE', 0.2, 0.5) };
+}
+
+/** A fraction written as `0.2` or `20%`, between 0 and `max`. */
+function readFraction(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(raw);
+  const value = match ? Number(match[1]) / (match[2] ? 100 : 1) : NaN;
+  if (!Number.isFinite(value) || value < 0 || value > max) {
+    throw new ConfigError(`${name} must be a fraction between 0 and ${max} (e.g. "0.2" or "20%"), got "${raw}"`);
+  }
+  return value;
 }

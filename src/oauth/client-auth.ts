@@ -22,6 +22,18 @@ export function readClientCredentials(ctx: Context, body: Params): ClientCredent
   return { clientId: bodyId, method: 'none' };
 }
 
+/**
+ * For endpoints where client authentication is optional (revocation): undefined when the request
+ * carries no client credentials at all (no Basic header, no client_id, no client_secret; another kind
+ * of Authorization header, such as a Bearer token, is not client authentication). Anything that looks
+ * like an attempt to authenticate is read as above, so a wrong attempt still fails.
+ */
+export function readOptionalClientCredentials(ctx: Context, body: Params): ClientCredentials | undefined {
+  const basic = /^basic /i.test(ctx.get('authorization'));
+  if (!basic && body.optional('client_id') === undefined && body.get('client_secret') === undefined) return undefined;
+  return readClientCredentials(ctx, body);
+}
+
 function decodeBasic(encoded: string): { clientId: string; clientSecret: string } {
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');

@@ -10,7 +10,6 @@ import {
   BadInput,
   ExpiredToken,
   InvalidGrant,
-  InvalidScope,
   SlowDown,
 } from '../domain/errors.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../domain/grant-types.js';
@@ -54,15 +53,17 @@ export class DeviceCodeService {
     private readonly clients: ClientService,
     private readonly tokens: TokenService,
     private readonly audit: AuditLog,
-    private readonly config: Pick<Config, 'baseUrl' | 'deviceCode' | 'database'>,
+    private readonly config: Pick<Config, 'baseUrl' | 'deviceCode' | 'database' | 'deviceFlow'>,
   ) {}
 
   /** RFC 8628 §3.1–3.2. */
   async authorize(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<DeviceAuthorization> {
     this.clients.requireFlow(client, 'device');
-    const scopes = parseScope(scope);
-    if (scopes.length === 0) throw new InvalidScope('scope is required');
-    requireScopesWithin(scopes, parseScope(client.allowedScopes), 'scope not allowed for this client');
+    const allowed = parseScope(client.allowedScopes);
+    let scopes = parseScope(scope);
+    const defaulted = scopes.length === 0;
+    if (defaulted) scopes = this.defaultScopes(allowed);
+    requireScopesWithin(scopes, allowed, 'scope not allowed for this client');
 
     const deviceCode = randomToken(32);
     const expiresAt = new Date(Date.now() + this.config.deviceCode.expiration * 1000);
@@ -80,9 +81,22 @@ export class DeviceCodeService {
       subject: { type: 'device_code', id: row.id },
       clientId: client.clientId,
       request: req,
-      details: { scope: row.scopes, expires_at: expiresAt.toISOString() },
+      details: { scope: row.scopes, scope_defaulted: defaulted, expires_at: expiresAt.toISOString() },
     });
     return { deviceCode, userCode: displayUserCode(row.userCode), expiresIn: this.config.deviceCode.expiration, interval: row.interval };
+  }
+
+  /**
+   * RFC 6749 §3.3 lets the server apply a pre-defined default when the client names no scope, and
+   * RFC 8628 §3.1 makes it optional (AuthGate's SDKs omit it). The default is DEVICE_CODE_DEFAULT_SCOPE
+   * (AuthGate's `email profile`) narrowed to what this client may have; a client allowed none of those
+   * gets everything it is allowed, as the client_credentials grant does, so the request never fails
+   * for want of a scope. The user sees and approves whatever it comes to on the verification page.
+   */
+  private defaultScopes(allowed: string[]): string[] {
+    const allowedSet = new Set(allowed);
+    const narrowed = this.config.deviceFlow.defaultScopes.filter((s) => allowedSet.has(s));
+    return narrowed.length > 0 ? narrowed : allowed;
   }
 
   /** Finds the pending request a user typed in; BadInput (safe to show) when there is none. */
@@ -178,9 +192,16 @@ export class DeviceCodeService {
     );
   }
 
-  /** Polling faster than the interval gets slow_down and a longer interval from then on. */
+  /**
+   * Polling faster than the interval gets slow_down and a longer interval from then on. A client that
+   * waits exactly `interval` between polls is not polling faster, yet its polls can reach us a little
+   * closer together than that (the previous request delayed on the network or queued here, a timer
+   * measured from send rather than from the answer). So a poll may arrive early by up to
+   * DEVICE_CODE_POLLING_TOLERANCE of the interval (default 20%, 1 s at 5 s) before it counts as too soon.
+   */
   private async enforceInterval(row: DeviceCode, now: Date): Promise<void> {
-    const tooSoon = row.lastPolledAt !== null && now.getTime() - row.lastPolledAt.getTime() < row.interval * 1000;
+    const minGapMs = row.interval * 1000 * (1 - this.config.deviceFlow.pollTolerance);
+    const tooSoon = row.lastPolledAt !== null && now.getTime() - row.lastPolledAt.getTime() < minGapMs;
     const interval = tooSoon ? row.interval + SLOW_DOWN_STEP : row.interval;
     await this.db.deviceCode.update({ where: { id: row.id }, data: { lastPolledAt: now, interval } });
     if (tooSoon) throw new SlowDown(interval);

@@ -11,7 +11,7 @@ import { parseScope } from '../domain/scopes.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 import type { TokenTypeHint } from './revocation.js';
-import type { TokenService } from './tokens.js';
+import { accessTokenSubject, subjectType, type SubjectType, type TokenService } from './tokens.js';
 
 export interface ActiveIntrospection {
   active: true;
@@ -19,6 +19,9 @@ export interface ActiveIntrospection {
   client_id: string;
   username?: string;
   sub: string;
+  /** AuthGate's extension, read by its SDKs: the user's id, or `client:<client_id>` for a machine token. */
+  user_id: string;
+  subject_type: SubjectType;
   aud: string | string[];
   iss: string;
   exp: number;
@@ -75,6 +78,8 @@ export class IntrospectionService {
           client_id: token.client.clientId,
           ...(token.user ? { username: token.user.username } : {}),
           sub: String(claims.sub),
+          user_id: accessTokenSubject(token.userId, token.client.clientId),
+          subject_type: subjectType(token.userId),
           aud: claims.aud as string | string[],
           iss: this.config.baseUrl,
           exp: typeof claims.exp === 'number' ? claims.exp : seconds(token.expiresAt),
@@ -101,7 +106,9 @@ export class IntrospectionService {
       scope: row.scopes,
       client_id: row.client.clientId,
       ...(row.user ? { username: row.user.username } : {}),
-      sub: row.userId ?? row.client.clientId,
+      sub: accessTokenSubject(row.userId, row.client.clientId),
+      user_id: accessTokenSubject(row.userId, row.client.clientId),
+      subject_type: subjectType(row.userId),
       aud: resources.length === 0 ? this.config.baseUrl : resources.length === 1 ? resources[0]! : resources,
       iss: this.config.baseUrl,
       exp: seconds(row.expiresAt),

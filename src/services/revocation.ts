@@ -41,16 +41,22 @@ export class RevocationService {
   ) {}
 
   /**
-   * RFC 7009 §2.1 on behalf of an authenticated client. The token is found by the hash of its value:
-   * the hash is unique across access and refresh tokens, so one indexed lookup answers whatever the
-   * hint says. The hint is therefore only recorded, never trusted (a wrong hint must not stop a
-   * revocation, §2.1). A refresh token takes its whole family with it (§2.1: the server SHOULD revoke
-   * the access tokens issued from it); an access token is revoked alone.
+   * RFC 7009 §2.1. The token is found by the hash of its value: the hash is unique across access and
+   * refresh tokens, so one indexed lookup answers whatever the hint says. The hint is therefore only
+   * recorded, never trusted (a wrong hint must not stop a revocation, §2.1). A refresh token takes its
+   * whole family with it (§2.1: the server SHOULD revoke the access tokens issued from it); an access
+   * token is revoked alone.
+   *
+   * `client` is the authenticated caller, or null when the request carried no client credentials:
+   * possession of a token is enough to give it up (revoking only ever removes access, and a token
+   * value is an unguessable secret), which is how AuthGate and its SDKs revoke. A caller that did
+   * authenticate may only revoke its own client's tokens.
    */
-  async revokeToken(value: string, client: OAuthClient, hint: TokenTypeHint | undefined, req: RequestInfo): Promise<RevokeTokenResult> {
-    const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(value) } });
+  async revokeToken(value: string, client: OAuthClient | null, hint: TokenTypeHint | undefined, req: RequestInfo): Promise<RevokeTokenResult> {
+    const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(value) }, include: { client: true } });
     if (!row) return { outcome: 'unknown', tokensRevoked: 0 };
-    if (row.clientId !== client.id) {
+    const clientAuthenticated = client !== null;
+    if (client && row.clientId !== client.id) {
       // §2.1: the server verifies the token was issued to the requesting client. Answering exactly as
       // for an unknown token keeps a client from learning whether someone else's token exists.
       this.audit.record({
@@ -61,7 +67,7 @@ export class RevocationService {
         subject: { type: 'token', id: row.id },
         clientId: client.clientId,
         request: req,
-        details: { reason: 'token_belongs_to_another_client', category: row.category, token_type_hint: hint ?? null },
+        details: { reason: 'token_belongs_to_another_client', category: row.category, token_type_hint: hint ?? null, client_authenticated: true },
       });
       return { outcome: 'other_client', tokensRevoked: 0 };
     }
@@ -73,9 +79,17 @@ export class RevocationService {
       eventType: 'TOKEN_REVOKED',
       actor: { userId: row.userId },
       subject: { type: 'token', id: row.id },
-      clientId: client.clientId,
+      // The token's own client either way: when the caller authenticated, it is that client.
+      clientId: row.client.clientId,
       request: req,
-      details: { reason: 'client_request', category: row.category, token_type_hint: hint ?? null, family_id: row.familyId, tokens_revoked: count },
+      details: {
+        reason: clientAuthenticated ? 'client_request' : 'token_holder_request',
+        client_authenticated: clientAuthenticated,
+        category: row.category,
+        token_type_hint: hint ?? null,
+        family_id: row.familyId,
+        tokens_revoked: count,
+      },
     });
     return { outcome: 'revoked', tokensRevoked: count };
   }

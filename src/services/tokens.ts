@@ -19,6 +19,22 @@ import type { RequestInfo } from './request-context.js';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
+/** Whose token it is: a person (`user`) or a client acting for itself (`client`, client_credentials). */
+export type SubjectType = 'user' | 'client';
+
+/**
+ * The `sub` of an access token, as AuthGate writes it: the user's id, or `client:<client_id>` for a
+ * machine token, so a resource server can never mistake a client for a user with the same id. The
+ * same value is reported as `user_id` by tokeninfo and introspection.
+ */
+export function accessTokenSubject(userId: string | null, clientId: string): string {
+  return userId ?? `client:${clientId}`;
+}
+
+export function subjectType(userId: string | null): SubjectType {
+  return userId ? 'user' : 'client';
+}
+
 /**
  * What a grant issued: the token values (handed out once, never stored) and what they carry. Each
  * face renders it in its own dialect (the token endpoint as RFC 6749 §5.1 JSON).
@@ -317,7 +333,7 @@ export class TokenService {
     const lifetime = this.accessLifetime(grant);
     const expiresAt = new Date(now.getTime() + lifetime * 1000);
     const jti = randomUUID();
-    const subject = grant.user?.id ?? grant.client.clientId;
+    const subject = accessTokenSubject(grant.user?.id ?? null, grant.client.clientId);
     const value = await this.signer.sign(
       {
         iss: this.config.baseUrl,

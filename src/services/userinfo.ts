@@ -13,7 +13,13 @@ export class UserInfoService {
   async claims(accessToken: string): Promise<Record<string, unknown>> {
     const { token } = await this.tokens.validateAccessToken(accessToken);
     const scopes = parseScope(token.scopes);
-    if (!token.user || !scopes.includes('openid')) throw new InsufficientScope('openid', 'the access token was not granted the openid scope');
+    if (!token.user) {
+      // A machine token (client_credentials, sub `client:<client_id>`) has no user to describe. Still
+      // RFC 6750's insufficient_scope (403): only a user's token granted `openid` is enough here, and
+      // unlike invalid_token it does not invite the client to fetch another token of the same kind.
+      throw new InsufficientScope('openid', 'this is a client_credentials token issued to the client itself; UserInfo needs a user\'s access token granted the openid scope');
+    }
+    if (!scopes.includes('openid')) throw new InsufficientScope('openid', 'the access token was not granted the openid scope');
     return userClaims(token.user, scopes);
   }
 }

@@ -70,8 +70,9 @@ describe('bad input', () => {
     const noClient = await postForm(`${server.url}/oauth/token`, { grant_type: DEVICE_GRANT, device_code: 'abc' });
     expect(noClient.status).toBe(401);
     expect(noClient.json.error).toBe('invalid_client');
+    // RFC 8628 §3.1: scope is optional; the default applies (see authgate-compat.test.ts).
     const noScope = await postForm(`${server.url}/oauth/device/code`, { client_id: server.cliClientId });
-    expect(noScope.json.error).toBe('invalid_scope');
+    expect(noScope.status).toBe(200);
     const badScope = await postForm(`${server.url}/oauth/device/code`, { client_id: server.cliClientId, scope: 'read "quoted"' });
     expect(badScope.json.error).toBe('invalid_scope');
   });

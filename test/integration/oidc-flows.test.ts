@@ -119,7 +119,7 @@ describe('OIDC flows with openid-client (ES256, fixed refresh tokens)', () => {
     expect(tokens.id_token).toBeUndefined();
     expect(tokens.expires_in).toBe(3600);
     const info = await fetch(`${server.url}/oauth/tokeninfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-    expect(await info.json()).toMatchObject({ active: true, client_id: svc.clientId, subject_type: 'client', sub: svc.clientId });
+    expect(await info.json()).toMatchObject({ active: true, client_id: svc.clientId, subject_type: 'client', sub: `client:${svc.clientId}`, user_id: `client:${svc.clientId}` });
   });
 });
 

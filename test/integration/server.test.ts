@@ -50,7 +50,7 @@ describe('discovery, keys and system endpoints', () => {
   test('health answers 200 with the database check', async () => {
     const res = await fetch(`${server.url}/health`);
     expect(res.status).toBe(200);
-    expect(await json(res)).toEqual({ status: 'ok', database: 'ok' });
+    expect(await json(res)).toEqual({ status: 'healthy', database: 'connected', timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
   });
 
   test('health answers 503 when the database is unreachable', async () => {
@@ -62,7 +62,7 @@ describe('discovery, keys and system endpoints', () => {
     try {
       const res = await fetch(`http://127.0.0.1:${(srv.address() as { port: number }).port}/health`);
       expect(res.status).toBe(503);
-      expect(await json(res)).toEqual({ status: 'unavailable', database: 'unreachable' });
+      expect(await json(res)).toEqual({ status: 'unhealthy', database: 'disconnected', timestamp: expect.any(String) });
     } finally {
       srv.close();
       await deadDb.$disconnect();

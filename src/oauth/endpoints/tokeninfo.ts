@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { InvalidRequest, InvalidToken } from '../../domain/errors.js';
 import { queryParams } from '../../http/body.js';
 import type { Services } from '../../services/index.js';
+import { accessTokenSubject, subjectType } from '../../services/tokens.js';
 import { sendJson } from '../respond.js';
 
 export function bearerToken(ctx: Context, fallback: string | undefined): string {
@@ -21,7 +22,8 @@ export function tokenInfoEndpoint(services: Pick<Services, 'tokens'>) {
     const { token, claims } = await services.tokens.validateAccessToken(bearerToken(ctx, params.optional('access_token')));
     sendJson(ctx, {
       active: true,
-      user_id: token.userId ?? undefined,
+      // AuthGate's SDKs read user_id and subject_type: `client:<client_id>` / `client` for machine tokens.
+      user_id: accessTokenSubject(token.userId, token.client.clientId),
       username: token.user?.username,
       client_id: token.client.clientId,
       scope: token.scopes,
@@ -30,7 +32,7 @@ export function tokenInfoEndpoint(services: Pick<Services, 'tokens'>) {
       iat: claims.iat,
       iss: claims.iss,
       sub: claims.sub,
-      subject_type: token.userId ? 'user' : 'client',
+      subject_type: subjectType(token.userId),
     });
   };
 }
