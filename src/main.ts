@@ -1,5 +1,4 @@
 // Process entry: command line → config → app → listen → graceful shutdown.
-import { createAuthGate } from './app.js';
 import { helpText, parseCommandLine, USAGE, versionText } from './cli.js';
 import { loadConfig, loadDotEnv } from './config/env.js';
 import { ConfigError } from './domain/errors.js';
@@ -31,6 +30,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Loaded only to serve: --version and --help answer without loading the server and its database clients.
+  const { createAuthGate } = await import('./app.js');
   const authgate = await createAuthGate(config, logger).catch((err: unknown) => {
     if (err instanceof ConfigError) {
       // Found while starting (an unreachable or too old Redis, ...): a log line collectors pick up.

@@ -137,6 +137,8 @@ interface Unimplemented {
   honoured?: (value: string) => boolean;
   /** Values that would change security and cannot be honoured: startup stops. Returns why, or undefined. */
   refuse?: (value: string) => string | undefined;
+  /** For --help: the values accepted where others stop startup. */
+  accepts?: string;
 }
 
 const isFalse = (value: string) => ['false', '0', 'no', 'off'].includes(value.trim().toLowerCase());
@@ -148,6 +150,7 @@ export const UNIMPLEMENTED: Unimplemented[] = [
     names: ['TOKEN_PROVIDER_MODE'],
     reason: 'tokens are always issued by this server',
     honoured: (value) => value.trim() === 'local',
+    accepts: 'local',
     refuse: (value) => (value.trim() === 'local' ? undefined : 'issuing tokens through an external HTTP API is not implemented'),
   },
   {
@@ -162,10 +165,11 @@ export const UNIMPLEMENTED: Unimplemented[] = [
     names: [`${p}_OAUTH_ENABLED`],
     reason: 'sign-in through external identity providers is not implemented',
     honoured: isFalse,
+    accepts: 'false',
     refuse: (value: string) => (isFalse(value) ? undefined : 'sign-in through external identity providers is not implemented'),
   })),
   {
-    names: PROVIDERS.flatMap((p) => [`${p}_CLIENT_ID`, `${p}_CLIENT_SECRET`, `${p}_REDIRECT_URL`, `${p}_SCOPES`, `${p}_URL`]).concat(['MICROSOFT_TENANT_ID']),
+    names: PROVIDERS.flatMap((p) => [`${p}_CLIENT_ID`, `${p}_CLIENT_SECRET`, `${p}_REDIRECT_URL`, `${p}_SCOPES`]).concat(['GITEA_URL', 'GITLAB_URL', 'MICROSOFT_TENANT_ID']),
     reason: 'sign-in through external identity providers is not implemented',
   },
   { names: ['OAUTH_AUTO_REGISTER', 'OAUTH_TIMEOUT', 'OAUTH_INSECURE_SKIP_VERIFY'], reason: 'sign-in through external identity providers is not implemented' },
@@ -173,6 +177,7 @@ export const UNIMPLEMENTED: Unimplemented[] = [
     names: ['SESSION_FINGERPRINT', 'SESSION_FINGERPRINT_IP'],
     reason: 'sessions are not bound to a User-Agent or address fingerprint',
     honoured: isFalse,
+    accepts: 'false',
     refuse: (value) => (isFalse(value) ? undefined : 'session fingerprinting is not implemented'),
   },
   { names: ['SESSION_REMEMBER_ME_ENABLED', 'SESSION_REMEMBER_ME_MAX_AGE'], reason: 'there is no "remember me" session; SESSION_MAX_AGE applies to all', honoured: isFalse },
@@ -293,7 +298,8 @@ export function configurationReference(): string {
   }
   lines.push('', "AuthGate variables accepted but not implemented (a warning at startup when set; those marked ! stop startup when they ask for something this server cannot do):", '');
   for (const entry of UNIMPLEMENTED) {
-    lines.push(`  ${entry.refuse ? '! ' : '  '}${entry.names.join(', ')}`);
+    const refusal = entry.refuse ? (entry.accepts ? ` (only "${entry.accepts}" is accepted; anything else stops startup)` : ' (setting it stops startup)') : '';
+    lines.push(`  ${entry.refuse ? '! ' : '  '}${entry.names.join(', ')}${refusal}`);
     lines.push(`      ${entry.reason}`);
   }
   lines.push('', 'Durations are Go-style (30s, 15m, 10h, 1h30m) or plain seconds. Any malformed value stops startup with an error naming the variable.');
