@@ -112,7 +112,7 @@ export const VARIABLES: Variable[] = [
   v('CORS_ALLOWED_HEADERS', 'string', 'Origin,Content-Type,Authorization', 'Access-Control-Allow-Headers of preflights'),
   v('CORS_MAX_AGE', 'duration', '12h', 'Access-Control-Max-Age of preflights'),
   v('ENABLE_AUDIT_LOGGING', 'bool', 'true', 'Audit logging is always on in this server; false is warned about and not honoured'),
-  v('AUDIT_LOG_BUFFER_SIZE', 'int', '10000', 'Events held in memory while the database is slow; the oldest are dropped beyond it'),
+  v('AUDIT_LOG_BUFFER_SIZE', 'int', '10000 (at least 4 batches)', 'Events held in memory while the database is slow; the oldest are dropped beyond it'),
   v('AUDIT_FLUSH_INTERVAL', 'duration', '1s', 'Audit buffer flush period', own),
   v('AUDIT_BATCH_SIZE', 'int', '100', 'Audit rows per write', own),
   v('SERVER_SHUTDOWN_TIMEOUT', 'duration', '5s', 'How long shutdown waits for in-flight requests', { aliases: ['SHUTDOWN_TIMEOUT'] }),

@@ -221,18 +221,11 @@ function readConfig(env: Env): Config {
       redisCloseMs: ms('REDIS_CLOSE_TIMEOUT', '5s'),
       auditShutdownMs: ms('AUDIT_SHUTDOWN_TIMEOUT', '10s'),
     },
-    audit: {
-      flushIntervalMs: readDuration(env, 'AUDIT_FLUSH_INTERVAL', '1s', { min: 0 }) * 1000 || 1000,
-      batchSize: readInt(env, 'AUDIT_BATCH_SIZE', 100, { min: 1, max: 10_000 }),
-      bufferSize: readInt(env, 'AUDIT_LOG_BUFFER_SIZE', 10_000, { min: 1, max: 10_000_000 }),
-    },
+    audit: readAudit(env),
     trustProxy: readBool(env, 'TRUST_PROXY', false),
     logLevel: readEnum(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     graphql: readGraphQLConfig(env, production),
   };
-  if (config.audit.bufferSize < config.audit.batchSize) {
-    throw new ConfigError(`AUDIT_LOG_BUFFER_SIZE (${config.audit.bufferSize}) must be at least AUDIT_BATCH_SIZE (${config.audit.batchSize})`);
-  }
   if (!readBool(env, 'ENABLE_AUDIT_LOGGING', true)) {
     warnings.push('ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log');
   }
@@ -243,6 +236,15 @@ function readConfig(env: Env): Config {
     throw new ConfigError('BASE_URL must use https:// when NODE_ENV=production');
   }
   return config;
+}
+
+// AUDIT_LOG_BUFFER_SIZE: AuthGate's default is 1000; this server holds more by default (room for several
+// batches while the database is slow), and never less than one batch.
+function readAudit(env: Env): Config['audit'] {
+  const batchSize = readInt(env, 'AUDIT_BATCH_SIZE', 100, { min: 1, max: 10_000 });
+  const bufferSize = readInt(env, 'AUDIT_LOG_BUFFER_SIZE', Math.max(10_000, 4 * batchSize), { min: 1, max: 10_000_000 });
+  if (bufferSize < batchSize) throw new ConfigError(`AUDIT_LOG_BUFFER_SIZE (${bufferSize}) must be at least AUDIT_BATCH_SIZE (${batchSize})`);
+  return { flushIntervalMs: readDuration(env, 'AUDIT_FLUSH_INTERVAL', '1s', { min: 0 }) * 1000 || 1000, batchSize, bufferSize };
 }
 
 // Names the variable as the operator wrote it: an alias's value is read under AuthGate's name.
