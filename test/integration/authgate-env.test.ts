@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -176,6 +177,26 @@ describe("AuthGate's example .env without TLS", () => {
     } finally {
       await authgate.close();
       await db?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('DB_INIT_TIMEOUT', () => {
+  test('a database that accepts the connection but never answers stops startup after DB_INIT_TIMEOUT, naming it', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const dir = mkdtempSync(join(tmpdir(), 'authgate-env-'));
+    try {
+      const config = loadConfig({ DATA_DIR: dir, DATABASE_DRIVER: 'postgres', DATABASE_DSN: `host=127.0.0.1 port=${port} user=u dbname=d sslmode=disable`, DB_INIT_TIMEOUT: '1s' });
+      const started = Date.now();
+      await expect(createAuthGate(config, captureLog('error').logger)).rejects.toThrow('the database did not answer within DB_INIT_TIMEOUT (1s)');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
       rmSync(dir, { recursive: true, force: true });
     }
   });
