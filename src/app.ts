@@ -3,6 +3,7 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import type { Context, Next } from 'koa';
 import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.js';
 import { createPrismaClient, type Db } from './db/client.js';
@@ -23,6 +24,7 @@ import { closeRedis, connectRedis } from './ops/redis.js';
 import type { Logger } from './ops/logger.js';
 import { errorFields } from './ops/logger.js';
 import { apiDocsRouter } from './oauth/api-docs.js';
+import { ConfigError } from './domain/errors.js';
 import { oauthRouter } from './oauth/router.js';
 import { oauthErrors, protocolUnrouted } from './oauth/respond.js';
 import { seedFirstRun, type SeedResult } from './services/bootstrap.js';
@@ -48,12 +50,16 @@ export interface AuthGate {
 const PROTOCOL_PATH = /^\/(?!oauth\/authorize(\/|$))(oauth|\.well-known)(\/|$)/;
 
 export async function createAuthGate(config: Config, logger: Logger): Promise<AuthGate> {
-  const migration = await runMigrations(
-    config.database.dialect === 'sqlite' ? { dialect: 'sqlite', file: config.database.file } : { dialect: 'postgresql', url: config.database.url },
+  // AuthGate variables that are set but not implemented here: one line each, never silently ignored.
+  for (const warning of config.warnings) logger.warn(warning);
+  const migration = await withTimeout(
+    runMigrations(config.database.dialect === 'sqlite' ? { dialect: 'sqlite', file: config.database.file } : { dialect: 'postgresql', url: config.database.url }),
+    config.timeouts.dbInitMs,
+    () => new ConfigError(`the database did not answer within DB_INIT_TIMEOUT (${config.timeouts.dbInitMs / 1000}s)`),
   );
   if (migration.applied.length > 0) logger.info('database migrated', { applied: migration.applied });
   // Before the database client: a Redis that cannot be reached stops startup with nothing left open.
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger, { connectTimeoutMs: config.timeouts.redisConnMs }) : undefined;
   const db = createPrismaClient(config.database);
   const signer = await loadSigner(config, db);
   const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger });
@@ -69,7 +75,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const pageBody = (ctx: Context, next: Next) => (ctx.path === GRAPHQL_PATH ? next() : body(ctx, next));
   const auditStream = await createAuditStream(services.audit, { redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, logger });
   const graphql = graphqlMiddleware({ config, db, services, logger, auditStream });
-  const pages = webRouter({ services, render, config, logger, gql: createPageGraphQL({ db, services, logger, auditStream }) });
+  const pages = webRouter({ services, render, config, logger, limits, gql: createPageGraphQL({ db, services, logger, auditStream }) });
 
   app.use(requestLog(logger));
   app.use(lastResort(logger));
@@ -82,7 +88,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   // Wrong methods on known paths get 405 with Allow from each router's allowedMethods(), rendered by the
   // face's "unrouted" middleware, which sits before the router so it sees the router's decision.
   const protocolStack = compose<Context>([
-    cors(config.corsAllowedOrigins),
+    cors(config.corsAllowedOrigins, config.cors),
     oauthErrors(logger),
     body,
     protocolUnrouted,
@@ -111,7 +117,8 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     signer,
     seed,
     async listen(port = config.port, host = config.host) {
-      server = createHttpServer(app.callback());
+      // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS on the same address (Node's TLS defaults); no reload, restart to renew.
+      server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app.callback()) : createHttpServer(app.callback());
       server.requestTimeout = 30_000;
       server.headersTimeout = 15_000;
       await new Promise<void>((resolve, reject) => {
@@ -131,11 +138,35 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
         await Promise.race([closing, timeout]);
         server.closeAllConnections();
       }
-      await services.audit.close();
-      await db.$disconnect();
-      if (redis) await closeRedis(redis);
+      // Each bounded by its AuthGate timeout: a database or Redis that is gone must not hold shutdown.
+      await withTimeout(services.audit.close(), config.timeouts.auditShutdownMs, () => new Error('AUDIT_SHUTDOWN_TIMEOUT')).catch((err: unknown) =>
+        logger.error('audit log not fully written at shutdown', errorFields(err)),
+      );
+      await withTimeout(db.$disconnect(), config.timeouts.dbCloseMs, () => new Error('DB_CLOSE_TIMEOUT')).catch((err: unknown) =>
+        logger.error('database close did not finish', errorFields(err)),
+      );
+      if (redis) {
+        await withTimeout(closeRedis(redis), config.timeouts.redisCloseMs, () => new Error('REDIS_CLOSE_TIMEOUT')).catch((err: unknown) => {
+          logger.error('Redis close did not finish', errorFields(err));
+          redis.disconnect();
+        });
+      }
     },
   };
+}
+
+/** `work`, or `onTimeout()`'s error once `ms` have passed (the work itself is not cancelled). */
+async function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Anything a face did not handle becomes a plain 500, logged, with no details leaked. */

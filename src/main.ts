@@ -1,10 +1,23 @@
-// Process entry: config → app → listen → graceful shutdown.
-import { createAuthGate } from './app.js';
+// Process entry: command line → config → app → listen → graceful shutdown.
+import { helpText, parseCommandLine, USAGE, versionText } from './cli.js';
 import { loadConfig, loadDotEnv } from './config/env.js';
 import { ConfigError } from './domain/errors.js';
 import { createLogger, errorFields } from './ops/logger.js';
 
 async function main(): Promise<void> {
+  const command = parseCommandLine(process.argv.slice(2));
+  if (command.kind === 'error') {
+    process.stderr.write(`error: ${command.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(helpText());
+    return;
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(versionText(new URL('.', import.meta.url)));
+    return;
+  }
   loadDotEnv();
   let config;
   try {
@@ -17,6 +30,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Loaded only to serve: --version and --help answer without loading the server and its database clients.
+  const { createAuthGate } = await import('./app.js');
   const authgate = await createAuthGate(config, logger).catch((err: unknown) => {
     if (err instanceof ConfigError) {
       // Found while starting (an unreachable or too old Redis, ...): a log line collectors pick up.
@@ -26,7 +41,7 @@ async function main(): Promise<void> {
     throw err;
   });
   const { port } = await authgate.listen();
-  logger.info('AuthGate listening', { base_url: config.baseUrl, host: config.host, port, database: config.database.dialect });
+  logger.info('AuthGate listening', { base_url: config.baseUrl, host: config.host, port, tls: Boolean(config.tls), database: config.database.dialect });
   if (authgate.seed.seeded) {
     logger.info(`admin password and CLI client_id written to ${authgate.seed.credentialsFile}`, { client_id: authgate.seed.clientId });
   }
@@ -40,7 +55,7 @@ async function main(): Promise<void> {
     setTimeout(() => {
       logger.error('shutdown did not finish in time; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs + 5000).unref();
+    }, config.shutdownTimeoutMs + config.timeouts.auditShutdownMs + config.timeouts.dbCloseMs + config.timeouts.redisCloseMs + 5000).unref();
     authgate
       .close()
       .then(() => process.exit(0))

@@ -1,10 +1,14 @@
 // Reads and validates the process environment into a typed Config. Every problem is a
 // ConfigError naming the variable, so a misconfigured server refuses to start instead of
 // silently running with something weaker.
-import { existsSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../domain/errors.js';
+import { checkUnimplemented, resolveAliases } from './authgate-compat.js';
 import { parseDurationSeconds } from './duration.js';
+import { postgresUrlFromDsn } from './dsn.js';
 import { resolveSecrets } from './secrets.js';
 import type { SigningAlgorithm } from '../keys/signing-key.js';
 
@@ -14,6 +18,10 @@ export interface Config {
   production: boolean;
   host: string;
   port: number;
+  /** HTTPS on the listen address (TLS_CERT_FILE + TLS_KEY_FILE), read and checked at startup. */
+  tls?: { cert: Buffer; key: Buffer; certFile: string; keyFile: string };
+  /** One line per AuthGate variable that is set but not implemented (logged at warn level at startup). */
+  warnings: string[];
   baseUrl: string;
   secureCookies: boolean;
   dataDir: string;
@@ -42,23 +50,37 @@ export interface Config {
   consentRemember: boolean;
   dynamicRegistration: { enabled: boolean; token?: string };
   /**
-   * Requests per address: device authorizations per minute, open registrations per hour; 0 = off.
+   * Requests per address per minute on each limited endpoint (AuthGate's *_RATE_LIMIT); 0 = off.
+   * Open registrations count over `registrationWindowSeconds` (60, or 3600 when set as RATE_LIMIT_REGISTRATION per hour).
    * failClosed: when the limit store (Redis) is down, refuse guarded actions (503) instead of letting them through.
    */
-  rateLimits: { deviceCodePerMinute: number; registrationPerHour: number; failClosed: boolean };
+  rateLimits: {
+    deviceCodePerMinute: number;
+    registration: number;
+    registrationWindowSeconds: number;
+    loginPerMinute: number;
+    tokenPerMinute: number;
+    deviceVerifyPerMinute: number;
+    introspectPerMinute: number;
+    failClosed: boolean;
+  };
   /** Shared state for several instances (attempt limits); unset = in memory. */
   redisUrl?: string;
   /** Namespace for this deployment's keys, so several deployments can share one Redis. */
   redisKeyPrefix: string;
-  /** Origins allowed to call /oauth/* and /.well-known/* from browsers; empty = CORS off. */
+  /** Origins allowed to call /oauth/* and /.well-known/* from browsers; empty = CORS off (or CORS_ENABLED=false). */
   corsAllowedOrigins: string[];
+  /** What preflights answer (CORS_ALLOWED_METHODS, CORS_ALLOWED_HEADERS, CORS_MAX_AGE in seconds). */
+  cors: { methods: string[]; headers: string[]; maxAge: number };
   session: { secret: string; maxAge: number; idleTimeout: number };
   deviceCode: { expiration: number; interval: number };
   defaultAdminPassword?: string;
   /** Max body size for every endpoint; protocol requests are small. */
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
-  audit: { flushIntervalMs: number; batchSize: number };
+  /** AuthGate's bootstrap and shutdown timeouts, in milliseconds. */
+  timeouts: { dbInitMs: number; dbCloseMs: number; redisConnMs: number; redisCloseMs: number; auditShutdownMs: number };
+  audit: { flushIntervalMs: number; batchSize: number; bufferSize: number };
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -89,10 +111,24 @@ export function loadDotEnv(cwd = process.cwd()): void {
   if (existsSync(file)) process.loadEnvFile(file);
 }
 
-export function loadConfig(env: Env = process.env): Config {
-  const production = env.NODE_ENV === 'production';
+export function loadConfig(rawEnv: Env = process.env): Config {
+  // AuthGate's names are read; this server's older names are aliases that must agree with them.
+  const { env, setAs } = resolveAliases(rawEnv);
+  aliasNames = setAs;
+  try {
+    return readConfig(env);
+  } finally {
+    aliasNames = new Map();
+  }
+}
+
+function readConfig(env: Env): Config {
+  const warnings = checkUnimplemented(env);
+  const production = env.NODE_ENV === 'production' || ['production', 'true', '1'].includes(env.ENVIRONMENT?.trim().toLowerCase() ?? '');
+  readEnum(env, 'AUTH_MODE', ['local'] as const, 'local', 'sign-in through an HTTP API (http_api) is not implemented, so this server will not start with it');
   const { host, port } = readListenAddress(env);
-  const baseUrl = readBaseUrl(env, port);
+  const tls = readTls(env);
+  const baseUrl = readBaseUrl(env, port, Boolean(tls));
   const dataDir = resolve(env.DATA_DIR?.trim() || './data');
   const alg = readEnum(env, 'JWT_SIGNING_ALGORITHM', ['HS256', 'RS256', 'ES256'] as const, 'HS256');
   const secrets = resolveSecrets({ env, dataDir, production });
@@ -102,21 +138,39 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const jwtExpiration = readDuration(env, 'JWT_EXPIRATION', '10h', { min: 60 });
   const refreshExpiration = readDuration(env, 'REFRESH_TOKEN_EXPIRATION', '720h', { min: 60 });
+  // AuthGate's rule: the jitter must be less than JWT_EXPIRATION (its default, 30m, with a shorter expiration is an error there too).
+  const jitter = readDuration(env, 'JWT_EXPIRATION_JITTER', '30m', { min: 0 });
+  if (jitter >= jwtExpiration) {
+    throw new ConfigError(`JWT_EXPIRATION_JITTER (${jitter}s) must be less than JWT_EXPIRATION (${jwtExpiration}s)`);
+  }
+  const rateLimitsOn = readBool(env, 'ENABLE_RATE_LIMIT', true);
+  // Checked even when ENABLE_RATE_LIMIT=false: a malformed value is an error either way.
+  const perMinute = (name: string, fallback: number) => {
+    const value = readInt(env, name, fallback, { min: 0, max: 100_000 });
+    return rateLimitsOn ? value : 0;
+  };
+  const registration = readRegistrationLimit(env);
+  const sessionMaxAge = readDuration(env, 'SESSION_MAX_AGE', '3600', { min: 60 });
+  const sessionIdle = readDuration(env, 'SESSION_IDLE_TIMEOUT', '1800', { min: 0 });
+  if (sessionIdle > 0 && sessionIdle < 60) throw new ConfigError(`SESSION_IDLE_TIMEOUT must be 0 (off) or at least 60 seconds, got "${env.SESSION_IDLE_TIMEOUT}"`);
+  const ms = (name: string, fallback: string) => readDuration(env, name, fallback, { min: 1 }) * 1000;
   const config: Config = {
     production,
     host,
     port,
+    tls,
+    warnings,
     baseUrl,
     secureCookies: baseUrl.startsWith('https://'),
     dataDir,
-    database: readDatabase(env, dataDir),
+    database: readDatabase(env, dataDir, warnings),
     jwt: {
       alg,
       secret: secrets.jwtSecret,
       privateKeyPath: privateKeyPath && (isAbsolute(privateKeyPath) ? privateKeyPath : resolve(privateKeyPath)),
       keyId: env.JWT_KEY_ID?.trim() || undefined,
       expiration: jwtExpiration,
-      expirationJitter: readDuration(env, 'JWT_EXPIRATION_JITTER', '0', { min: 0, max: jwtExpiration }),
+      expirationJitter: jitter,
     },
     refreshTokens: {
       enabled: readBool(env, 'ENABLE_REFRESH_TOKENS', true),
@@ -136,18 +190,24 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: readBool(env, 'ENABLE_DYNAMIC_CLIENT_REGISTRATION', false),
       token: readOptionalSecret(env, 'DYNAMIC_CLIENT_REGISTRATION_TOKEN'),
     },
-    corsAllowedOrigins: readOrigins(env, 'CORS_ALLOWED_ORIGINS'),
+    ...readCors(env),
     rateLimits: {
-      deviceCodePerMinute: readInt(env, 'RATE_LIMIT_DEVICE_CODE', 30, { min: 0, max: 100_000 }),
-      registrationPerHour: readInt(env, 'RATE_LIMIT_REGISTRATION', 20, { min: 0, max: 100_000 }),
+      deviceCodePerMinute: perMinute('DEVICE_CODE_RATE_LIMIT', 10),
+      registration: rateLimitsOn ? registration.points : 0,
+      registrationWindowSeconds: registration.windowSeconds,
+      loginPerMinute: perMinute('LOGIN_RATE_LIMIT', 0),
+      tokenPerMinute: perMinute('TOKEN_RATE_LIMIT', 0),
+      deviceVerifyPerMinute: perMinute('DEVICE_VERIFY_RATE_LIMIT', 0),
+      introspectPerMinute: perMinute('INTROSPECT_RATE_LIMIT', 0),
       failClosed: readBool(env, 'RATE_LIMIT_FAIL_CLOSED', false),
     },
     redisUrl: readRedisUrl(env),
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'authgate:',
     session: {
       secret: secrets.sessionSecret,
-      maxAge: readDuration(env, 'SESSION_MAX_AGE', '24h', { min: 60 }),
-      idleTimeout: readDuration(env, 'SESSION_IDLE_TIMEOUT', '2h', { min: 60 }),
+      maxAge: sessionMaxAge,
+      // AuthGate: 0 switches the idle timeout off, leaving only the absolute lifetime.
+      idleTimeout: sessionIdle === 0 ? sessionMaxAge : Math.min(sessionIdle, sessionMaxAge),
     },
     deviceCode: {
       expiration: readDuration(env, 'DEVICE_CODE_EXPIRATION', '30m', { min: 1 }),
@@ -155,16 +215,23 @@ export function loadConfig(env: Env = process.env): Config {
     },
     defaultAdminPassword: env.DEFAULT_ADMIN_PASSWORD || undefined,
     bodyLimitBytes: 64 * 1024,
-    shutdownTimeoutMs: readDuration(env, 'SHUTDOWN_TIMEOUT', '10s', { min: 1 }) * 1000,
-    audit: {
-      flushIntervalMs: readDuration(env, 'AUDIT_FLUSH_INTERVAL', '1s', { min: 0 }) * 1000 || 1000,
-      batchSize: readInt(env, 'AUDIT_BATCH_SIZE', 100, { min: 1, max: 10_000 }),
+    shutdownTimeoutMs: ms('SERVER_SHUTDOWN_TIMEOUT', '5s'),
+    timeouts: {
+      dbInitMs: ms('DB_INIT_TIMEOUT', '30s'),
+      dbCloseMs: ms('DB_CLOSE_TIMEOUT', '5s'),
+      redisConnMs: ms('REDIS_CONN_TIMEOUT', '5s'),
+      redisCloseMs: ms('REDIS_CLOSE_TIMEOUT', '5s'),
+      auditShutdownMs: ms('AUDIT_SHUTDOWN_TIMEOUT', '10s'),
     },
+    audit: readAudit(env),
     trustProxy: readBool(env, 'TRUST_PROXY', false),
     logLevel: readEnum(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     graphql: readGraphQLConfig(env, production),
     deviceFlow: readDeviceFlowCompat(env),
   };
+  if (!readBool(env, 'ENABLE_AUDIT_LOGGING', true)) {
+    warnings.push('ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log');
+  }
   if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {
     throw new ConfigError('DEFAULT_ADMIN_PASSWORD must be at least 8 characters');
   }
@@ -172,6 +239,93 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('BASE_URL must use https:// when NODE_ENV=production');
   }
   return config;
+}
+
+// AUDIT_LOG_BUFFER_SIZE: AuthGate's default is 1000; this server holds more by default (room for several
+// batches while the database is slow), and never less than one batch.
+function readAudit(env: Env): Config['audit'] {
+  const batchSize = readInt(env, 'AUDIT_BATCH_SIZE', 100, { min: 1, max: 10_000 });
+  const bufferSize = readInt(env, 'AUDIT_LOG_BUFFER_SIZE', Math.max(10_000, 4 * batchSize), { min: 1, max: 10_000_000 });
+  if (bufferSize < batchSize) throw new ConfigError(`AUDIT_LOG_BUFFER_SIZE (${bufferSize}) must be at least AUDIT_BATCH_SIZE (${batchSize})`);
+  return { flushIntervalMs: readDuration(env, 'AUDIT_FLUSH_INTERVAL', '1s', { min: 0 }) * 1000 || 1000, batchSize, bufferSize };
+}
+
+// Names the variable as the operator wrote it: an alias's value is read under AuthGate's name.
+let aliasNames = new Map<string, string>();
+const shown = (name: string) => aliasNames.get(name) ?? name;
+
+// AuthGate counts open registrations per minute (DYNAMIC_CLIENT_REGISTRATION_RATE_LIMIT); this server's
+// older RATE_LIMIT_REGISTRATION counted per hour. Both set must mean the same rate.
+function readRegistrationLimit(env: Env): { points: number; windowSeconds: number } {
+  const perMinuteSet = Boolean(env.DYNAMIC_CLIENT_REGISTRATION_RATE_LIMIT?.trim());
+  const perHourSet = Boolean(env.RATE_LIMIT_REGISTRATION?.trim());
+  const perMinute = readInt(env, 'DYNAMIC_CLIENT_REGISTRATION_RATE_LIMIT', 5, { min: 0, max: 100_000 });
+  if (!perHourSet) return { points: perMinute, windowSeconds: 60 };
+  const perHour = readInt(env, 'RATE_LIMIT_REGISTRATION', 0, { min: 0, max: 6_000_000 });
+  if (perMinuteSet && perMinute * 60 !== perHour) {
+    throw new ConfigError(
+      `DYNAMIC_CLIENT_REGISTRATION_RATE_LIMIT=${perMinute} (per minute) and RATE_LIMIT_REGISTRATION=${perHour} (per hour) disagree; set only one of them`,
+    );
+  }
+  return perMinuteSet ? { points: perMinute, windowSeconds: 60 } : { points: perHour, windowSeconds: 3600 };
+}
+
+function readCors(env: Env): Pick<Config, 'corsAllowedOrigins' | 'cors'> {
+  const origins = readOrigins(env, 'CORS_ALLOWED_ORIGINS');
+  // AuthGate needs CORS_ENABLED=true; this server switched CORS on by listing origins. Both hold:
+  // origins alone switch it on, CORS_ENABLED=false switches it off, and true without origins is an error.
+  const enabled = readBool(env, 'CORS_ENABLED', origins.length > 0);
+  if (enabled && origins.length === 0) throw new ConfigError('CORS_ENABLED=true needs CORS_ALLOWED_ORIGINS (the origins allowed to call /oauth/*)');
+  const list = (name: string, fallback: string, pattern: RegExp) => {
+    const items = (env[name]?.trim() || fallback).split(',').map((item) => item.trim()).filter(Boolean);
+    for (const item of items) if (!pattern.test(item)) throw new ConfigError(`${name} contains an invalid entry: "${item}"`);
+    return items;
+  };
+  return {
+    corsAllowedOrigins: enabled ? origins : [],
+    cors: {
+      methods: list('CORS_ALLOWED_METHODS', 'GET,POST,PUT,DELETE,OPTIONS', /^[A-Z]+$/).map((m) => m.toUpperCase()),
+      headers: list('CORS_ALLOWED_HEADERS', 'Origin,Content-Type,Authorization', /^[A-Za-z0-9-]+$/),
+      maxAge: readDuration(env, 'CORS_MAX_AGE', '12h', { min: 0 }),
+    },
+  };
+}
+
+// TLS_CERT_FILE + TLS_KEY_FILE: both or neither (as AuthGate's Config.Validate), read and checked now so a
+// bad file stops startup with its variable's name instead of failing at the first connection.
+function readTls(env: Env): Config['tls'] {
+  const certFile = env.TLS_CERT_FILE?.trim() || undefined;
+  const keyFile = env.TLS_KEY_FILE?.trim() || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) {
+    const [set, missing] = certFile ? ['TLS_CERT_FILE', 'TLS_KEY_FILE'] : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
+    throw new ConfigError(`${set} is set but ${missing} is not; set both to serve HTTPS, or neither for plain HTTP`);
+  }
+  const read = (name: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`${name}: cannot read "${file}": ${(err as Error).message}`);
+    }
+  };
+  const cert = read('TLS_CERT_FILE', certFile);
+  const key = read('TLS_KEY_FILE', keyFile);
+  try {
+    new X509Certificate(cert);
+  } catch (err) {
+    throw new ConfigError(`TLS_CERT_FILE: "${certFile}" is not a PEM certificate: ${(err as Error).message}`);
+  }
+  try {
+    createPrivateKey(key);
+  } catch (err) {
+    throw new ConfigError(`TLS_KEY_FILE: "${keyFile}" is not a PEM private key: ${(err as Error).message}`);
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new ConfigError(`TLS_KEY_FILE: "${keyFile}" does not match the certificate in TLS_CERT_FILE: ${(err as Error).message}`);
+  }
+  return { cert, key, certFile: resolve(certFile), keyFile: resolve(keyFile) };
 }
 
 // Per-client token profiles (short / standard / long). Each is overridable and each is capped by
@@ -182,16 +336,16 @@ function readTokenProfiles(env: Env, standardAccess: number, standardRefresh: nu
   const maxRefresh = readDuration(env, 'REFRESH_TOKEN_EXPIRATION_MAX', '2160h', { min: 60 });
   const profiles: Config['tokenProfiles'] = {
     short: {
-      access: readDuration(env, 'TOKEN_PROFILE_SHORT_ACCESS_EXPIRATION', '15m', { min: 60 }),
-      refresh: readDuration(env, 'TOKEN_PROFILE_SHORT_REFRESH_EXPIRATION', '24h', { min: 60 }),
+      access: readDuration(env, 'TOKEN_PROFILE_SHORT_ACCESS_TTL', '15m', { min: 60 }),
+      refresh: readDuration(env, 'TOKEN_PROFILE_SHORT_REFRESH_TTL', '24h', { min: 60 }),
     },
     standard: {
-      access: readDuration(env, 'TOKEN_PROFILE_STANDARD_ACCESS_EXPIRATION', String(standardAccess), { min: 60 }),
-      refresh: readDuration(env, 'TOKEN_PROFILE_STANDARD_REFRESH_EXPIRATION', String(standardRefresh), { min: 60 }),
+      access: readDuration(env, 'TOKEN_PROFILE_STANDARD_ACCESS_TTL', String(standardAccess), { min: 60 }),
+      refresh: readDuration(env, 'TOKEN_PROFILE_STANDARD_REFRESH_TTL', String(standardRefresh), { min: 60 }),
     },
     long: {
-      access: readDuration(env, 'TOKEN_PROFILE_LONG_ACCESS_EXPIRATION', '24h', { min: 60 }),
-      refresh: readDuration(env, 'TOKEN_PROFILE_LONG_REFRESH_EXPIRATION', '2160h', { min: 60 }),
+      access: readDuration(env, 'TOKEN_PROFILE_LONG_ACCESS_TTL', '24h', { min: 60 }),
+      refresh: readDuration(env, 'TOKEN_PROFILE_LONG_REFRESH_TTL', '2160h', { min: 60 }),
     },
   };
   for (const [name, profile] of Object.entries(profiles)) {
@@ -217,10 +371,33 @@ function readGraphQLConfig(env: Env, production: boolean): GraphQLConfig {
   };
 }
 
+// Redis is used when REDIS_URL is set (this server's name) or RATE_LIMIT_STORE=redis (AuthGate's, with
+// REDIS_ADDR, REDIS_PASSWORD, REDIS_DB). Both given must point at the same server and database.
 function readRedisUrl(env: Env): string | undefined {
-  const url = env.REDIS_URL?.trim();
-  if (!url) return undefined;
-  if (!/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  const url = env.REDIS_URL?.trim() || undefined;
+  if (url && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  const store = readEnum(env, 'RATE_LIMIT_STORE', ['memory', 'redis'] as const, url ? 'redis' : 'memory');
+  const addrGiven = ['REDIS_ADDR', 'REDIS_PASSWORD', 'REDIS_DB'].some((name) => env[name]?.trim());
+  const addr = env.REDIS_ADDR?.trim() || 'localhost:6379';
+  const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(addr);
+  if (!match || Number(match[2]) > 65535) throw new ConfigError(`REDIS_ADDR must look like "localhost:6379", got "${addr}"`);
+  const db = readInt(env, 'REDIS_DB', 0, { min: 0, max: 100_000 });
+  const password = env.REDIS_PASSWORD ?? '';
+  if (store === 'memory') {
+    if (url) throw new ConfigError('RATE_LIMIT_STORE=memory and REDIS_URL disagree (REDIS_URL means the Redis store); set only one of them');
+    return undefined;
+  }
+  const fromAddr = `redis://${password ? `:${encodeURIComponent(password)}@` : ''}${match[1]}:${match[2]}/${db}`;
+  if (!url) return fromAddr;
+  if (addrGiven) {
+    const a = new URL(url);
+    const same =
+      a.hostname === match[1] &&
+      (a.port || '6379') === String(Number(match[2])) &&
+      decodeURIComponent(a.password) === password &&
+      Number(a.pathname.replace(/^\//, '') || '0') === db;
+    if (!same) throw new ConfigError('REDIS_URL and REDIS_ADDR/REDIS_PASSWORD/REDIS_DB disagree (both name the Redis server); set only one of them');
+  }
   return url;
 }
 
@@ -246,21 +423,24 @@ function readOrigins(env: Env, name: string): string[] {
   });
 }
 
-// SERVER_ADDR follows AuthGate (":8080" or "host:port"); PORT is the common platform variable.
+// SERVER_ADDR follows AuthGate (":8080" or "host:port"); PORT and HOST are the common platform variables.
+// Both forms given must agree (PORT=8080 with SERVER_ADDR=127.0.0.1:8080 does; PORT=9090 does not).
 function readListenAddress(env: Env): { host: string; port: number } {
   const addr = env.SERVER_ADDR?.trim();
-  if (addr) {
-    const match = /^(.*):(\d{1,5})$/.exec(addr);
-    const port = match ? Number(match[2]) : NaN;
-    if (!match || port > 65535) throw new ConfigError(`SERVER_ADDR must look like ":8080" or "127.0.0.1:8080", got "${addr}"`);
-    return { host: match[1]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
-  }
   const port = readInt(env, 'PORT', 8080, { min: 0, max: 65535 });
-  return { host: env.HOST?.trim() || '0.0.0.0', port };
+  const host = env.HOST?.trim() || undefined;
+  if (!addr) return { host: host ?? '0.0.0.0', port };
+  const match = /^(.*):(\d{1,5})$/.exec(addr);
+  const addrPort = match ? Number(match[2]) : NaN;
+  if (!match || addrPort > 65535) throw new ConfigError(`SERVER_ADDR must look like ":8080" or "127.0.0.1:8080", got "${addr}"`);
+  const addrHost = match[1]!.replace(/^\[(.*)\]$/, '$1') || '0.0.0.0';
+  if (env.PORT?.trim() && port !== addrPort) throw new ConfigError(`SERVER_ADDR=${addr} and PORT=${env.PORT.trim()} disagree on the port; set only one of them`);
+  if (host && match[1] && host !== addrHost) throw new ConfigError(`SERVER_ADDR=${addr} and HOST=${host} disagree on the host; set only one of them`);
+  return { host: match[1] ? addrHost : (host ?? addrHost), port: addrPort };
 }
 
-function readBaseUrl(env: Env, port: number): string {
-  const raw = env.BASE_URL?.trim() || `http://localhost:${port}`;
+function readBaseUrl(env: Env, port: number, tls: boolean): string {
+  const raw = env.BASE_URL?.trim() || `${tls ? 'https' : 'http'}://localhost:${port}`;
   let url: URL;
   try {
     url = new URL(raw);
@@ -272,12 +452,70 @@ function readBaseUrl(env: Env, port: number): string {
   return url.toString().replace(/\/$/, '');
 }
 
-function readDatabase(env: Env, dataDir: string): DatabaseConfig {
+// AuthGate: DATABASE_DRIVER (sqlite | postgres) + DATABASE_DSN (a file path, or a PostgreSQL DSN in URL or
+// key=value form; DATABASE_PATH is its older name for the SQLite file). This server: DATABASE_URL. Both
+// given must name the same database.
+function readDatabase(env: Env, dataDir: string, warnings: string[]): DatabaseConfig {
   const url = env.DATABASE_URL?.trim();
-  if (!url) return { dialect: 'sqlite', file: join(dataDir, 'authgate.db') };
-  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgresql', url };
+  const fromUrl = url ? readDatabaseUrl(url) : undefined;
+  const driverSet = Boolean(env.DATABASE_DRIVER?.trim());
+  const dsn = env.DATABASE_DSN?.trim() || undefined;
+  if (!driverSet && !dsn) return fromUrl ?? { dialect: 'sqlite', file: join(dataDir, 'authgate.db') };
+  const driver = readEnum(env, 'DATABASE_DRIVER', ['sqlite', 'postgres', 'postgresql'] as const, 'sqlite');
+  let fromDsn: DatabaseConfig | undefined;
+  if (driver === 'sqlite') {
+    if (dsn && looksLikePostgres(dsn)) throw new ConfigError(`DATABASE_DSN is a PostgreSQL DSN but DATABASE_DRIVER is ${driverSet ? 'sqlite' : 'unset (sqlite)'}; set DATABASE_DRIVER=postgres`);
+    if (dsn) fromDsn = { dialect: 'sqlite', file: sqliteFile(shown('DATABASE_DSN'), dsn) };
+    else if (!fromUrl) fromDsn = { dialect: 'sqlite', file: join(dataDir, 'authgate.db') };
+  } else {
+    if (!dsn && !fromUrl) throw new ConfigError(`DATABASE_DRIVER=${driver} needs DATABASE_DSN (e.g. "host=localhost user=authgate password=secret dbname=authgate port=5432 sslmode=disable")`);
+    if (dsn) fromDsn = { dialect: 'postgresql', url: postgresUrlFromDsn(shown('DATABASE_DSN'), dsn, warnings) };
+  }
+  if (fromUrl && fromDsn && !sameDatabase(fromUrl, fromDsn)) {
+    throw new ConfigError(`DATABASE_URL and DATABASE_DRIVER/${shown('DATABASE_DSN')} name different databases; set only one of them`);
+  }
+  if (fromUrl && !fromDsn && driverSet && fromUrl.dialect !== (driver === 'sqlite' ? 'sqlite' : 'postgresql')) {
+    throw new ConfigError(`DATABASE_DRIVER=${driver} and DATABASE_URL (${fromUrl.dialect}) disagree; set only one of them`);
+  }
+  return fromDsn ?? fromUrl!;
+}
+
+function readDatabaseUrl(url: string): DatabaseConfig {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL is not a valid postgres:// URL');
+    }
+    return { dialect: 'postgresql', url };
+  }
   if (url.startsWith('file:')) return { dialect: 'sqlite', file: resolve(url.slice('file:'.length)) };
   throw new ConfigError('DATABASE_URL must start with postgres://, postgresql:// or file: (leave it unset for the embedded SQLite database)');
+}
+
+function looksLikePostgres(dsn: string): boolean {
+  return /^postgres(ql)?:\/\//.test(dsn) || /(^|\s)(host|dbname|user)=/.test(dsn);
+}
+
+/** A SQLite DSN as AuthGate takes it: a file path, optionally "file:"-prefixed. Driver options are not supported. */
+function sqliteFile(name: string, dsn: string): string {
+  const path = dsn.replace(/^file:/, '');
+  if (path.includes('?')) throw new ConfigError(`${name}: SQLite connection options ("?…") are not supported; give a file path`);
+  if (path === '' || path === ':memory:') throw new ConfigError(`${name} must be a SQLite file path, got "${dsn}"`);
+  return resolve(path);
+}
+
+function sameDatabase(a: DatabaseConfig, b: DatabaseConfig): boolean {
+  if (a.dialect === 'sqlite' || b.dialect === 'sqlite') return a.dialect === b.dialect && (a as { file: string }).file === (b as { file: string }).file;
+  const [x, y] = [new URL(a.url), new URL(b.url)];
+  const host = (u: URL) => u.hostname || u.searchParams.get('host') || 'localhost';
+  return (
+    host(x) === host(y) &&
+    (x.port || '5432') === (y.port || '5432') &&
+    decodeURIComponent(x.username) === decodeURIComponent(y.username) &&
+    decodeURIComponent(x.password) === decodeURIComponent(y.password) &&
+    x.pathname === y.pathname
+  );
 }
 
 function isLoopbackUrl(raw: string): boolean {
@@ -290,7 +528,7 @@ export function readBool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === undefined || raw === '') return fallback;
   if (['true', '1', 'yes', 'on'].includes(raw)) return true;
   if (['false', '0', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+  throw new ConfigError(`${shown(name)} must be true or false, got "${env[name]}"`);
 }
 
 export function readInt(env: Env, name: string, fallback: number, range: { min: number; max: number }): number {
@@ -298,7 +536,7 @@ export function readInt(env: Env, name: string, fallback: number, range: { min: 
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < range.min || value > range.max) {
-    throw new ConfigError(`${name} must be an integer between ${range.min} and ${range.max}, got "${raw}"`);
+    throw new ConfigError(`${shown(name)} must be an integer between ${range.min} and ${range.max}, got "${raw}"`);
   }
   return value;
 }
@@ -306,16 +544,16 @@ export function readInt(env: Env, name: string, fallback: number, range: { min: 
 export function readDuration(env: Env, name: string, fallback: string, range: { min: number; max?: number }): number {
   const raw = env[name]?.trim() || fallback;
   const seconds = parseDurationSeconds(raw);
-  if (seconds === null) throw new ConfigError(`${name} must be a duration like "30s", "15m", "10h" or a number of seconds, got "${raw}"`);
-  if (seconds < range.min) throw new ConfigError(`${name} must be at least ${range.min} seconds, got "${raw}"`);
-  if (range.max !== undefined && seconds > range.max) throw new ConfigError(`${name} must be at most ${range.max} seconds, got "${raw}"`);
+  if (seconds === null) throw new ConfigError(`${shown(name)} must be a duration like "30s", "15m", "10h" or a number of seconds, got "${raw}"`);
+  if (seconds < range.min) throw new ConfigError(`${shown(name)} must be at least ${range.min} seconds, got "${raw}"`);
+  if (range.max !== undefined && seconds > range.max) throw new ConfigError(`${shown(name)} must be at most ${range.max} seconds, got "${raw}"`);
   return seconds;
 }
 
-export function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+export function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, why?: string): T {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${shown(name)} must be ${allowed.length === 1 ? `"${allowed[0]}"` : `one of ${allowed.join(', ')}`}, got "${raw}"${why ? `: ${why}` : ''}`);
   return raw as T;
 }
 

@@ -5,13 +5,22 @@
 // and a reflected origin cannot be used to ride a user's session.
 import type { Context, Next } from 'koa';
 
-const ALLOW_METHODS = 'GET, POST, OPTIONS';
-const ALLOW_HEADERS = 'Authorization, Content-Type';
-const MAX_AGE_SECONDS = '600';
+/** What a preflight answers: CORS_ALLOWED_METHODS, CORS_ALLOWED_HEADERS, CORS_MAX_AGE (AuthGate's defaults). */
+export interface CorsOptions {
+  methods: readonly string[];
+  headers: readonly string[];
+  /** seconds */
+  maxAge: number;
+}
+
+const AUTHGATE_DEFAULTS: CorsOptions = { methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'], headers: ['Origin', 'Content-Type', 'Authorization'], maxAge: 12 * 3600 };
 
 /** `allowedOrigins` are exact, normalised origins (config.corsAllowedOrigins); empty switches CORS off. */
-export function cors(allowedOrigins: readonly string[]) {
+export function cors(allowedOrigins: readonly string[], options: CorsOptions = AUTHGATE_DEFAULTS) {
   const allowed = new Set(allowedOrigins);
+  const ALLOW_METHODS = options.methods.join(', ');
+  const ALLOW_HEADERS = options.headers.join(', ');
+  const MAX_AGE_SECONDS = String(options.maxAge);
   return async function corsMiddleware(ctx: Context, next: Next): Promise<void> {
     if (allowed.size === 0) return next();
     // Every answer depends on Origin once CORS is on, including the ones without CORS headers: a shared

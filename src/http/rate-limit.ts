@@ -7,8 +7,8 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { WindowLimiter } from '../ops/attempt-limiter.js';
 
-/** `limiter` undefined = no limit (configured as 0, or trusted callers). */
-export function rateLimit(limiter: WindowLimiter | undefined): Middleware {
+/** `limiter` undefined = no limit (configured as 0, or trusted callers). `page`: answer in plain text, for forms people submit. */
+export function rateLimit(limiter: WindowLimiter | undefined, opts: { page?: boolean } = {}): Middleware {
   if (!limiter) return (_ctx: Context, next: Next) => next();
   return async function rateLimitMiddleware(ctx: Context, next: Next): Promise<void> {
     const counted = await limiter.consume(ctx.ip);
@@ -16,7 +16,12 @@ export function rateLimit(limiter: WindowLimiter | undefined): Middleware {
       ctx.status = 429;
       ctx.set('Retry-After', String(counted.retryAfter));
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: 'temporarily_unavailable', error_description: 'too many requests from this address; retry later' };
+      if (opts.page) {
+        ctx.type = 'text/plain';
+        ctx.body = `Too many requests from this address; try again in ${counted.retryAfter} seconds.`;
+      } else {
+        ctx.body = { error: 'temporarily_unavailable', error_description: 'too many requests from this address; retry later' };
+      }
       return;
     }
     await next();

@@ -27,18 +27,21 @@ export function oauthRouter(deps: { config: Config; services: Services; signer: 
   router.get('/.well-known/jwks.json', jwksEndpoint(signer));
   // Unauthenticated for public clients and each call stores a row: limited per address.
   router.post('/oauth/device/code', limit('device_code', config.rateLimits.deviceCodePerMinute, 60_000), deviceAuthorizationEndpoint(services, config));
+  // AuthGate's TOKEN_RATE_LIMIT / INTROSPECT_RATE_LIMIT, per address per minute; off unless configured.
+  const tokenLimit = limit('token', config.rateLimits.tokenPerMinute, 60_000);
+  const introspectLimit = limit('introspect', config.rateLimits.introspectPerMinute, 60_000);
   // Not mounted at all when off, so the path is an ordinary 404 rather than a refusal. Open registration
   // (no initial access token) is limited per address; holders of the token are trusted registrars.
   if (config.dynamicRegistration.enabled) {
-    const perHour = config.dynamicRegistration.token ? 0 : config.rateLimits.registrationPerHour;
-    router.post('/oauth/register', limit('registration', perHour, 3_600_000), registrationEndpoint(services));
+    const max = config.dynamicRegistration.token ? 0 : config.rateLimits.registration;
+    router.post('/oauth/register', limit('registration', max, config.rateLimits.registrationWindowSeconds * 1000), registrationEndpoint(services));
   }
-  router.post('/oauth/token', tokenEndpoint(services, grants));
+  router.post('/oauth/token', tokenLimit, tokenEndpoint(services, grants));
   router.get('/oauth/tokeninfo', tokenInfoEndpoint(services));
   router.post('/oauth/tokeninfo', tokenInfoEndpoint(services));
   router.get('/oauth/userinfo', userInfoEndpoint(services));
   router.post('/oauth/userinfo', userInfoEndpoint(services));
   router.post('/oauth/revoke', revokeEndpoint(services));
-  router.post('/oauth/introspect', introspectEndpoint(services));
+  router.post('/oauth/introspect', introspectLimit, introspectEndpoint(services));
   return router;
 }

@@ -12,7 +12,7 @@ import { checkRedisVersion } from './redis-version.js';
 
 const ERROR_LOG_INTERVAL_MS = 30_000;
 
-export async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+export async function connectRedis(url: string, logger: Logger, opts: { connectTimeoutMs?: number } = {}): Promise<Redis> {
   let started = false;
   let lastError: Error | undefined;
   let down = false;
@@ -22,7 +22,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
-    connectTimeout: 5000,
+    connectTimeout: opts.connectTimeoutMs ?? 5000, // REDIS_CONN_TIMEOUT
     // A Redis that accepts the connection but stops answering must not hold a sign-in for long.
     commandTimeout: 2000,
     // How long a closing socket may linger; the default (2 s) holds shutdown and test runs open for nothing.
@@ -52,7 +52,7 @@ export async function connectRedis(url: string, logger: Logger): Promise<Redis> 
     await redis.ping();
   } catch (err) {
     redis.disconnect();
-    throw new ConfigError(`REDIS_URL is set but Redis cannot be reached: ${(lastError ?? (err as Error)).message}`);
+    throw new ConfigError(`Redis (REDIS_URL, or RATE_LIMIT_STORE=redis with REDIS_ADDR) cannot be reached at ${where}: ${(lastError ?? (err as Error)).message}`);
   }
   try {
     checkRedisVersion(await redis.info('server'));

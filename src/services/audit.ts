@@ -95,6 +95,8 @@ export interface AuditLogOptions {
   /** Rows per write (AUDIT_BATCH_SIZE); each write is split further into what one statement can bind. */
   batchSize: number;
   dialect: 'sqlite' | 'postgresql';
+  /** Events held while the database is slow (AUDIT_LOG_BUFFER_SIZE); beyond it the oldest are dropped. */
+  bufferSize?: number;
   /** Waits before each retry of a failed write; after the last, the rows are written in halves down to single rows. */
   retryDelaysMs?: readonly number[];
 }
@@ -118,7 +120,7 @@ export class AuditLog {
   ) {
     this.chunkSize = Math.min(opts.batchSize, maxAuditRowsPerStatement(opts.dialect));
     // Room for several batches: a burst that arrives while one batch is being written is kept, not dropped.
-    this.capacity = Math.max(MIN_BUFFER_CAPACITY, 4 * opts.batchSize);
+    this.capacity = opts.bufferSize ?? Math.max(MIN_BUFFER_CAPACITY, 4 * opts.batchSize);
     this.retryDelaysMs = opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.timer.unref();

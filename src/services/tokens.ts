@@ -351,14 +351,13 @@ export class TokenService {
 
   /**
    * Lifetimes come from the client's token profile; client credentials have their own. Jitter applies
-   * only to the standard profile, where it spreads the expiries of the many tokens issued with the
-   * server-wide default (as AuthGate documents JWT_EXPIRATION_JITTER).
+   * only where the lifetime is the server-wide JWT_EXPIRATION (the standard profile, unless it was set
+   * apart with TOKEN_PROFILE_STANDARD_ACCESS_TTL), spreading the expiries of the many tokens issued with
+   * it; explicit profile lifetimes are used exactly (as AuthGate documents JWT_EXPIRATION_JITTER).
    */
   private accessLifetime(grant: Grant): number {
     if (grant.grantType === 'client_credentials') return this.config.clientCredentialsExpiration;
-    const profile = grant.client.tokenProfile;
-    const base = this.config.tokenProfiles[profile].access;
-    return profile === 'standard' ? base + jitterSeconds(this.config.jwt.expirationJitter) : base;
+    return accessLifetimeFor(this.config, grant.client.tokenProfile);
   }
 
   private async response(grant: Grant, access: { value: string; lifetime: number }, refreshValue?: string): Promise<TokenSet> {
@@ -416,6 +415,17 @@ function tokenRow(
   };
 }
 
-function jitterSeconds(max: number): number {
-  return max > 0 ? Math.floor(Math.random() * (max + 1)) : 0;
+/** Seconds in [0, max): AuthGate's lifetime with jitter is [JWT_EXPIRATION, JWT_EXPIRATION + jitter). */
+function jitterSeconds(max: number, random = Math.random): number {
+  return max > 0 ? Math.floor(random() * max) : 0;
+}
+
+/** A user grant's access-token lifetime for a client's token profile (exported for tests). */
+export function accessLifetimeFor(
+  config: Pick<Config, 'jwt' | 'tokenProfiles'>,
+  profile: keyof Config['tokenProfiles'],
+  random: () => number = Math.random,
+): number {
+  const base = config.tokenProfiles[profile].access;
+  return profile === 'standard' && base === config.jwt.expiration ? base + jitterSeconds(config.jwt.expirationJitter, random) : base;
 }

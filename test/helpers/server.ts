@@ -39,7 +39,13 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
   const dataDir = mkdtempSync(join(tmpdir(), 'authgate-test-'));
   const pg = usingPostgres ? await createTestDatabase() : null;
   const port = await freePort();
+  // Deterministic lifetimes and this suite's long-standing request limits, unless a test sets them
+  // (under either name: setting both would be a conflict).
+  const given = (...names: string[]) => names.some((name) => name in env);
   const config = loadConfig({
+    ...(given('JWT_EXPIRATION_JITTER') ? {} : { JWT_EXPIRATION_JITTER: '0' }),
+    ...(given('DEVICE_CODE_RATE_LIMIT', 'RATE_LIMIT_DEVICE_CODE') ? {} : { RATE_LIMIT_DEVICE_CODE: '30' }),
+    ...(given('DYNAMIC_CLIENT_REGISTRATION_RATE_LIMIT', 'RATE_LIMIT_REGISTRATION') ? {} : { RATE_LIMIT_REGISTRATION: '20' }),
     DATA_DIR: dataDir,
     PORT: String(port),
     BASE_URL: `http://127.0.0.1:${port}`,

@@ -50,9 +50,10 @@ describe('CORS with an allowlist', () => {
     const res = await preflight(server, '/oauth/token', ALLOWED);
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED);
-    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
-    expect(res.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type');
-    expect(res.headers.get('access-control-max-age')).toBe('600');
+    // AuthGate's defaults for CORS_ALLOWED_METHODS, CORS_ALLOWED_HEADERS and CORS_MAX_AGE (12h).
+    expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, PUT, DELETE, OPTIONS');
+    expect(res.headers.get('access-control-allow-headers')).toBe('Origin, Content-Type, Authorization');
+    expect(res.headers.get('access-control-max-age')).toBe('43200');
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();
     expect(res.headers.get('vary')).toMatch(/\bOrigin\b/);
     expect(await res.text()).toBe('');
@@ -102,5 +103,31 @@ describe('CORS off by default', () => {
     const pre = await preflight(server, '/oauth/token', ALLOWED);
     expect(corsHeaders(pre)).toEqual([]);
     expect(pre.status).not.toBe(204);
+  });
+});
+
+describe("CORS as AuthGate's CORS_* variables configure it", () => {
+  test('CORS_ALLOWED_METHODS, CORS_ALLOWED_HEADERS and CORS_MAX_AGE shape the preflight answer', async () => {
+    const server = await startTestServer({ CORS_ENABLED: 'true', CORS_ALLOWED_ORIGINS: ALLOWED, CORS_ALLOWED_METHODS: 'GET,POST', CORS_ALLOWED_HEADERS: 'Authorization,Content-Type,X-Request-Id', CORS_MAX_AGE: '10m' });
+    try {
+      const res = await preflight(server, '/oauth/token', ALLOWED);
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+      expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST');
+      expect(res.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type, X-Request-Id');
+      expect(res.headers.get('access-control-max-age')).toBe('600');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('CORS_ENABLED=false switches CORS off even with origins listed', async () => {
+    const server = await startTestServer({ CORS_ENABLED: 'false', CORS_ALLOWED_ORIGINS: ALLOWED });
+    try {
+      const res = await fetch(`${server.url}/.well-known/openid-configuration`, { headers: { origin: ALLOWED } });
+      expect(corsHeaders(res)).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 });
