@@ -19,6 +19,9 @@ import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
 import { LimitStore } from './ops/attempt-limiter.js';
 import { healthEndpoint } from './ops/health.js';
+import { Metrics } from './ops/metrics.js';
+import { instrumentDb, scheduleGaugeUpdates } from './ops/metrics-db.js';
+import { httpMetrics, METRICS_PATH, metricsEndpoint } from './ops/metrics-http.js';
 import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
 import type { Logger } from './ops/logger.js';
@@ -38,6 +41,8 @@ export interface AuthGate {
   app: Koa;
   db: Db;
   services: Services;
+  /** This instance's Prometheus registry and metrics (served at /metrics when METRICS_ENABLED). */
+  metrics: Metrics;
   signer: JwtSigner;
   seed: SeedResult;
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -58,12 +63,16 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     () => new ConfigError(`the database did not answer within DB_INIT_TIMEOUT (${config.timeouts.dbInitMs / 1000}s)`),
   );
   if (migration.applied.length > 0) logger.info('database migrated', { applied: migration.applied });
+  // One registry per instance: counters are moved whether or not /metrics is served (a counter move is
+  // cheap); what costs more (query timing, process metrics, database counts) runs only when it is.
+  const metrics = new Metrics();
   // Before the database client: a Redis that cannot be reached stops startup with nothing left open.
-  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger, { connectTimeoutMs: config.timeouts.redisConnMs }) : undefined;
-  const db = createPrismaClient(config.database);
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger, { connectTimeoutMs: config.timeouts.redisConnMs, metrics }) : undefined;
+  const plainDb = createPrismaClient(config.database);
+  const db = config.metrics.enabled ? instrumentDb(plainDb, metrics) : plainDb;
   const signer = await loadSigner(config, db);
-  const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger });
-  const services = createServices({ db, config, signer, logger, limits });
+  const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger, metrics });
+  const services = createServices({ db, config, signer, logger, limits, metrics });
   const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger });
 
   const app = new Koa({ proxy: config.trustProxy });
@@ -77,11 +86,19 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const graphql = graphqlMiddleware({ config, db, services, logger, auditStream });
   const pages = webRouter({ services, render, config, logger, limits, gql: createPageGraphQL({ db, services, logger, auditStream }) });
 
+  if (config.metrics.enabled) {
+    metrics.collectProcessMetrics();
+    app.use(httpMetrics(metrics));
+  }
   app.use(requestLog(logger));
   app.use(lastResort(logger));
   app.use(securityHeaders({ hsts: config.secureCookies }));
   const health = healthEndpoint(db);
   app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? health(ctx) : next()));
+  if (config.metrics.enabled) {
+    const scrape = metricsEndpoint(metrics, { token: config.metrics.token });
+    app.use(async (ctx: Context, next: Next) => (ctx.path === METRICS_PATH ? scrape(ctx) : next()));
+  }
   // The protocol API's description and Swagger UI (/api/openapi.json, /api/swagger/); other paths pass on.
   app.use(apiDocsRouter(config).routes() as never);
   // Each face reads bodies inside its own error handling, so a bad body gets that face's error format.
@@ -109,11 +126,14 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   app.use(async (ctx: Context, next: Next) => (PROTOCOL_PATH.test(ctx.path) ? protocolStack(ctx, next) : pageStack(ctx, next)));
 
   const stopHousekeeping = scheduleHousekeeping(db, logger, 10 * 60_000);
+  const stopGauges =
+    config.metrics.enabled && config.metrics.gaugeUpdate.enabled ? scheduleGaugeUpdates(db, metrics, logger, config.metrics.gaugeUpdate.intervalMs) : () => {};
   let server: Server | undefined;
   return {
     app,
     db,
     services,
+    metrics,
     signer,
     seed,
     async listen(port = config.port, host = config.host) {
@@ -129,6 +149,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     },
     async close() {
       stopHousekeeping();
+      stopGauges();
       // Live subscriptions end first: an open event stream would otherwise hold the server open until the deadline.
       await auditStream.close();
       if (server) {

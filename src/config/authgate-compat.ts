@@ -125,6 +125,10 @@ export const VARIABLES: Variable[] = [
   v('GRAPHQL_MAX_ALIASES', 'int', '15', 'GraphQL aliases per operation', own),
   v('GRAPHQL_MAX_BATCH', 'int', '5', 'GraphQL operations per batched request', own),
   v('LOG_LEVEL', 'string', 'info', 'debug, info, warn, error, silent', own),
+  v('METRICS_ENABLED', 'bool', 'false', 'Serve Prometheus metrics at GET /metrics'),
+  v('METRICS_TOKEN', 'string', '', 'Bearer token /metrics requires (32+ characters); unset = no authentication'),
+  v('METRICS_GAUGE_UPDATE_ENABLED', 'bool', 'true', 'This instance refreshes the gauges that need database counts (enable on one replica only)'),
+  v('METRICS_GAUGE_UPDATE_INTERVAL', 'duration', '5m', 'How often those gauges are refreshed'),
 ];
 
 const PROVIDERS = ['GITHUB', 'GITEA', 'MICROSOFT', 'GITLAB'];
@@ -202,9 +206,11 @@ export const UNIMPLEMENTED: Unimplemented[] = [
   { names: ['AUDIT_LOG_RETENTION', 'AUDIT_LOG_CLEANUP_INTERVAL'], reason: 'audit events are kept until removed by an operator (no retention cleanup)' },
   { names: ['ENABLE_EXPIRED_TOKEN_CLEANUP', 'EXPIRED_TOKEN_CLEANUP_INTERVAL'], reason: 'expired tokens and codes are always cleaned up every 10 minutes (tokens a week after expiry)', honoured: isTrue },
   {
-    names: ['METRICS_ENABLED', 'METRICS_TOKEN', 'METRICS_GAUGE_UPDATE_ENABLED', 'METRICS_GAUGE_UPDATE_INTERVAL', 'METRICS_CACHE_TYPE', 'METRICS_CACHE_CLIENT_TTL', 'METRICS_CACHE_SIZE_PER_CONN'],
-    reason: 'there is no /metrics endpoint yet',
-    honoured: isFalse,
+    // Each instance keeps its gauge counts in memory between refreshes (AuthGate's memory cache); one
+    // replica can own the counts with METRICS_GAUGE_UPDATE_ENABLED instead of a shared cache.
+    names: ['METRICS_CACHE_TYPE', 'METRICS_CACHE_CLIENT_TTL', 'METRICS_CACHE_SIZE_PER_CONN'],
+    reason: 'gauge counts are kept per instance (as AuthGate\'s memory cache); set METRICS_GAUGE_UPDATE_ENABLED=true on one replica only',
+    honoured: (value) => value.trim().toLowerCase() === 'memory',
   },
   {
     names: ['USER_CACHE_TYPE', 'USER_CACHE_TTL', 'USER_CACHE_CLIENT_TTL', 'USER_CACHE_SIZE_PER_CONN'],

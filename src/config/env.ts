@@ -87,6 +87,8 @@ export interface Config {
   graphql: GraphQLConfig;
   // --- AuthGate protocol compatibility (issue 9): see readDeviceFlowCompat at the end of this file ---
   deviceFlow: DeviceFlowCompat;
+  // --- Prometheus metrics (issue 11): see readMetricsConfig at the end of this file ---
+  metrics: MetricsConfig;
 }
 
 /** Limits and developer tools of the GraphQL API (/graphql). */
@@ -228,6 +230,7 @@ function readConfig(env: Env): Config {
     logLevel: readEnum(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     graphql: readGraphQLConfig(env, production),
     deviceFlow: readDeviceFlowCompat(env),
+    metrics: readMetricsConfig(env, production, warnings),
   };
   if (!readBool(env, 'ENABLE_AUDIT_LOGGING', true)) {
     warnings.push('ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log');
@@ -592,4 +595,28 @@ function readFraction(env: Env, name: string, fallback: number, max: number): nu
     throw new ConfigError(`${name} must be a fraction between 0 and ${max} (e.g. "0.2" or "20%"), got "${raw}"`);
   }
   return value;
+}
+
+// --- Prometheus metrics (issue 11) ------------------------------------------------------------------
+
+export interface MetricsConfig {
+  /** GET /metrics is served (METRICS_ENABLED, off by default as in AuthGate). */
+  enabled: boolean;
+  /** Bearer token scrapes must present (METRICS_TOKEN, 32+ characters); unset = no authentication. */
+  token?: string;
+  /** Gauges that need a database count are refreshed here every `intervalMs` (METRICS_GAUGE_UPDATE_*). */
+  gaugeUpdate: { enabled: boolean; intervalMs: number };
+}
+
+export function readMetricsConfig(env: Env, production: boolean, warnings: string[]): MetricsConfig {
+  const enabled = readBool(env, 'METRICS_ENABLED', false);
+  // Checked whether or not metrics are on: a malformed value is an error either way.
+  const token = readOptionalSecret(env, 'METRICS_TOKEN');
+  const gaugeUpdate = {
+    enabled: readBool(env, 'METRICS_GAUGE_UPDATE_ENABLED', true),
+    intervalMs: readDuration(env, 'METRICS_GAUGE_UPDATE_INTERVAL', '5m', { min: 1, max: 24 * 3600 }) * 1000,
+  };
+  if (!enabled && token) warnings.push('METRICS_TOKEN is set but METRICS_ENABLED is not true: /metrics is not served');
+  if (enabled && !token && production) warnings.push('METRICS_ENABLED=true without METRICS_TOKEN: /metrics answers anyone who can reach it; restrict it at the network or set METRICS_TOKEN');
+  return { enabled, token, gaugeUpdate };
 }

@@ -12,7 +12,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { TemporarilyUnavailable } from '../domain/errors.js';
 import { throttledLog } from './log-throttle.js';
 import type { Logger } from './logger.js';
-import { rateLimitBackendErrors } from './metrics.js';
+import { Metrics } from './metrics.js';
 
 export interface WindowLimits {
   /** Attempts allowed per key in one window. */
@@ -36,11 +36,14 @@ const RETRY_AFTER_WHEN_UNAVAILABLE = 30;
 /** Where the counters live and what happens when that place cannot be reached. */
 export class LimitStore {
   private readonly errors;
+  /** The instance's metrics (limit hits, backend errors); a private registry when not given. */
+  readonly metrics: Metrics;
 
   constructor(
-    private readonly opts: { redis?: Redis; keyPrefix: string; failClosed: boolean; logger: Logger },
+    private readonly opts: { redis?: Redis; keyPrefix: string; failClosed: boolean; logger: Logger; metrics?: Metrics },
   ) {
     this.errors = throttledLog(opts.logger, 'warn', BACKEND_ERROR_LOG_INTERVAL_MS);
+    this.metrics = opts.metrics ?? new Metrics();
   }
 
   limiter(name: string, limits: WindowLimits): WindowLimiter {
@@ -55,7 +58,7 @@ export class LimitStore {
   /** A check that could not reach the store: refused when failing closed, else let through. */
   unreachable(limiter: string, action: string, err: unknown): void {
     const policy = this.opts.failClosed ? 'closed' : 'open';
-    rateLimitBackendErrors.inc({ limiter, policy });
+    this.metrics.rateLimitBackendErrors.inc({ limiter, policy });
     this.errors.log('limit store unreachable', { limiter, action, policy, error: err instanceof Error ? err.message : String(err) });
     if (this.opts.failClosed && action === 'consume') {
       throw new TemporarilyUnavailable('This action is temporarily unavailable. Please try again in a minute.', RETRY_AFTER_WHEN_UNAVAILABLE);
@@ -82,6 +85,8 @@ export class WindowLimiter {
         this.store.unreachable(this.name, 'consume', res);
         return { allowed: true };
       }
+      // rate_limit_hits_total{limit}: "login_subject", "user_code_address", or a request limit's own name ("token").
+      this.store.metrics.rateLimitHit(this.name.replace(/^ratelimit:/, '').replace(/:/g, '_'));
       return { allowed: false, retryAfter: Math.max(1, Math.ceil(res.msBeforeNext / 1000)), firstRefusal: res.consumedPoints === this.limits.points + 1 };
     }
   }

@@ -7,12 +7,14 @@ import { Redis } from 'ioredis';
 import { ConfigError } from '../domain/errors.js';
 import { throttledLog } from './log-throttle.js';
 import type { Logger } from './logger.js';
-import { redisUp } from './metrics.js';
+import type { Metrics } from './metrics.js';
 import { checkRedisVersion } from './redis-version.js';
 
 const ERROR_LOG_INTERVAL_MS = 30_000;
 
-export async function connectRedis(url: string, logger: Logger, opts: { connectTimeoutMs?: number } = {}): Promise<Redis> {
+/** `opts.metrics`: the instance whose `redis_up` gauge follows this connection (the shared one, not the audit stream's). */
+export async function connectRedis(url: string, logger: Logger, opts: { connectTimeoutMs?: number; metrics?: Metrics } = {}): Promise<Redis> {
+  const redisUp = { set: (value: number) => opts.metrics?.redisUp.set(value) };
   let started = false;
   let lastError: Error | undefined;
   let down = false;

@@ -6,6 +6,7 @@ import bcrypt from 'bcryptjs';
 import type { Db, OAuthClient, Prisma, Session, Token, UserAuthorization } from '../db/client.js';
 import { BadInput, NotFound } from '../domain/errors.js';
 import type { AttemptPolicy } from './attempt-policy.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 import type { Actor } from './revocation.js';
@@ -51,6 +52,7 @@ export class AccountService {
     private readonly audit: AuditLog,
     /** The sign-in guessing policy: proving the current password counts against the same account limit. */
     private readonly guessing: AttemptPolicy,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Browser sessions that have not expired. Session ids are the stored SHA-256 of the cookie's id. */
@@ -96,11 +98,12 @@ export class AccountService {
         details: { reason: ownerId === undefined ? 'admin_request' : 'owner_request', sessions_ended: 1 },
       });
     });
+    this.metrics.sessionsInvalidated.inc({ reason: ownerId === undefined ? 'admin' : 'user_request' });
   }
 
   /** Ends every session of the user but the one asking (`keepSessionId`; none when called with a Bearer token). */
   async revokeOtherSessions(userId: string, keepSessionId: string | undefined, actor: Actor, req: RequestInfo): Promise<number> {
-    return this.db.$transaction(async (tx) => {
+    const ended = await this.db.$transaction(async (tx) => {
       const { count } = await tx.session.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
       await this.audit.recordIn(tx, {
         eventType: 'SESSIONS_REVOKED',
@@ -111,6 +114,8 @@ export class AccountService {
       });
       return count;
     });
+    if (ended > 0) this.metrics.sessionsInvalidated.inc({ reason: 'user_request' }, ended);
+    return ended;
   }
 
   /**
@@ -135,6 +140,7 @@ export class AccountService {
       });
       return count;
     });
+    this.metrics.tokensRevokedFor('admin', tokensRevoked);
     return { authorization: { ...authorization, revokedAt: authorization.revokedAt ?? now }, tokensRevoked };
   }
 
@@ -188,6 +194,7 @@ export class AccountService {
       });
       return ended.count;
     });
+    if (sessionsEnded > 0) this.metrics.sessionsInvalidated.inc({ reason: 'security' }, sessionsEnded);
     return { sessionsEnded };
   }
 }

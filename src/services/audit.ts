@@ -10,7 +10,7 @@ import type { Db, Prisma } from '../db/client.js';
 import type { Severity } from '../generated/sqlite/enums.js';
 import type { Logger } from '../ops/logger.js';
 import { errorFields } from '../ops/logger.js';
-import { auditBufferDepth, auditEventsDropped } from '../ops/metrics.js';
+import { Metrics } from '../ops/metrics.js';
 import type { RequestInfo } from './request-context.js';
 
 export interface AuditEntry {
@@ -99,6 +99,8 @@ export interface AuditLogOptions {
   bufferSize?: number;
   /** Waits before each retry of a failed write; after the last, the rows are written in halves down to single rows. */
   retryDelaysMs?: readonly number[];
+  /** The instance's metrics (audit_buffer_depth, audit_events_dropped_total); a private registry when not given. */
+  metrics?: Metrics;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [100, 500];
@@ -112,6 +114,8 @@ export class AuditLog {
   private readonly retryDelaysMs: readonly number[];
   private droppedWhileFull = 0;
   private listeners: ((rows: WrittenAuditRow[]) => void)[] = [];
+  private readonly depth;
+  private readonly dropped;
 
   constructor(
     private readonly db: Db,
@@ -122,6 +126,9 @@ export class AuditLog {
     // Room for several batches: a burst that arrives while one batch is being written is kept, not dropped.
     this.capacity = opts.bufferSize ?? Math.max(MIN_BUFFER_CAPACITY, 4 * opts.batchSize);
     this.retryDelaysMs = opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    const metrics = opts.metrics ?? new Metrics();
+    this.depth = metrics.auditBufferDepth;
+    this.dropped = metrics.auditEventsDropped;
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.timer.unref();
   }
@@ -131,15 +138,15 @@ export class AuditLog {
     if (this.buffer.length >= this.capacity) {
       // The database is not keeping up (or is down): keep the newest events and say so loudly.
       const dropped = this.buffer.shift()!;
-      auditBufferDepth.dec();
-      auditEventsDropped.inc({ reason: 'buffer_full' });
+      this.depth.dec();
+      this.dropped.inc({ reason: 'buffer_full' });
       // One line per thousand drops: an outage must not also flood the log.
       if (this.droppedWhileFull++ % 1000 === 0) {
         this.logger.error('audit buffer full; oldest events dropped', { eventType: dropped.eventType, capacity: this.capacity, droppedSoFar: this.droppedWhileFull });
       }
     }
     this.buffer.push(toRow(entry));
-    auditBufferDepth.inc();
+    this.depth.inc();
     // Exactly at the threshold: one flush per batch, not one per event past it (the flush drains everything).
     if (this.buffer.length === this.opts.batchSize) void this.flush();
   }
@@ -190,8 +197,8 @@ export class AuditLog {
     await this.flush();
     if (this.buffer.length > 0) {
       // Only when the database stayed unreachable to the end: these events are lost, and said so.
-      auditEventsDropped.inc({ reason: 'shutdown' }, this.buffer.length);
-      auditBufferDepth.dec(this.buffer.length);
+      this.dropped.inc({ reason: 'shutdown' }, this.buffer.length);
+      this.depth.dec(this.buffer.length);
       this.logger.error('audit events dropped at shutdown: the database does not answer', { dropped: this.buffer.length });
       this.buffer = [];
     }
@@ -200,11 +207,11 @@ export class AuditLog {
   private async writeBuffered(): Promise<void> {
     while (this.buffer.length > 0) {
       const chunk = this.buffer.splice(0, this.chunkSize);
-      auditBufferDepth.dec(chunk.length);
+      this.depth.dec(chunk.length);
       if (!(await this.writeChunk(chunk))) {
         // The database is unreachable: keep the rows (the buffer's capacity bounds them) for the next round.
         this.buffer.unshift(...chunk);
-        auditBufferDepth.inc(chunk.length);
+        this.depth.inc(chunk.length);
         return;
       }
     }
@@ -239,7 +246,7 @@ export class AuditLog {
     const errors: unknown[] = [];
     await this.writeInParts(chunk, dropped, errors);
     if (dropped.length === 0) return true;
-    auditEventsDropped.inc({ reason: 'write_failed' }, dropped.length);
+    this.dropped.inc({ reason: 'write_failed' }, dropped.length);
     // Which kinds of event were lost, never their details: those may describe credentials.
     const eventTypes: Record<string, number> = {};
     for (const row of dropped) eventTypes[row.eventType] = (eventTypes[row.eventType] ?? 0) + 1;

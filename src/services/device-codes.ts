@@ -16,6 +16,7 @@ import { DEVICE_CODE_GRANT_TYPE } from '../domain/grant-types.js';
 import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
 import { displayUserCode, generateUserCode, normalizeUserCode } from '../domain/user-code.js';
+import type { DeviceCodeValidation, Metrics } from '../ops/metrics.js';
 import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
 import type { RequestInfo } from './request-context.js';
@@ -54,10 +55,22 @@ export class DeviceCodeService {
     private readonly tokens: TokenService,
     private readonly audit: AuditLog,
     private readonly config: Pick<Config, 'baseUrl' | 'deviceCode' | 'database' | 'deviceFlow'>,
+    private readonly metrics: Metrics,
   ) {}
 
   /** RFC 8628 §3.1–3.2. */
   async authorize(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<DeviceAuthorization> {
+    try {
+      const authorization = await this.newAuthorization(client, scope, resources, req);
+      this.metrics.deviceCodesTotal.inc({ result: 'success' });
+      return authorization;
+    } catch (err) {
+      this.metrics.deviceCodesTotal.inc({ result: 'error' });
+      throw err;
+    }
+  }
+
+  private async newAuthorization(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<DeviceAuthorization> {
     this.clients.requireFlow(client, 'device');
     const allowed = parseScope(client.allowedScopes);
     let scopes = parseScope(scope);
@@ -100,7 +113,7 @@ export class DeviceCodeService {
   }
 
   /** Finds the pending request a user typed in; BadInput (safe to show) when there is none. */
-  async findPending(input: string): Promise<PendingDeviceRequest & { id: string }> {
+  async findPending(input: string): Promise<PendingDeviceRequest & { id: string; createdAt: Date }> {
     const userCode = normalizeUserCode(input);
     const row = userCode ? await this.db.deviceCode.findUnique({ where: { userCode }, include: { client: true } }) : null;
     if (!row || row.status !== 'pending' || row.expiresAt <= new Date() || !row.client.active) {
@@ -108,6 +121,7 @@ export class DeviceCodeService {
     }
     return {
       id: row.id,
+      createdAt: row.createdAt,
       userCode: row.userCode,
       displayCode: displayUserCode(row.userCode),
       clientName: row.client.name,
@@ -138,6 +152,10 @@ export class DeviceCodeService {
       return true;
     });
     if (!decided) throw new BadInput('That code was already used or has expired.');
+    if (approve) {
+      this.metrics.deviceCodesAuthorized.inc();
+      this.metrics.deviceCodeAuthorizationDuration.observe(Math.max(0, (Date.now() - pending.createdAt.getTime()) / 1000));
+    }
     this.audit.record({
       eventType: approve ? 'DEVICE_CODE_AUTHORIZED' : 'DEVICE_CODE_DENIED',
       actor: { userId: user.id, username: user.username },
@@ -151,6 +169,17 @@ export class DeviceCodeService {
 
   /** RFC 8628 §3.4–3.5: the device polls with its device_code. Tokens come out exactly once. */
   async exchange(deviceCode: string, client: OAuthClient, requestedResources: string[], req: RequestInfo): Promise<TokenSet> {
+    try {
+      const set = await this.redeem(deviceCode, client, requestedResources, req);
+      this.metrics.deviceCodeValidation.inc({ result: 'success' });
+      return set;
+    } catch (err) {
+      this.metrics.deviceCodeValidation.inc({ result: pollResult(err) });
+      throw err;
+    }
+  }
+
+  private async redeem(deviceCode: string, client: OAuthClient, requestedResources: string[], req: RequestInfo): Promise<TokenSet> {
     this.clients.requireFlow(client, 'device');
     const row = await this.db.deviceCode.findUnique({ where: { deviceCodeHash: sha256Hex(deviceCode) }, include: { user: true } });
     if (!row || row.clientId !== client.id) throw new InvalidGrant('device_code is invalid');
@@ -217,4 +246,13 @@ export class DeviceCodeService {
       }
     }
   }
+}
+
+/** How a poll that did not get tokens ended, as oauth_device_code_validation_total labels it. */
+function pollResult(err: unknown): DeviceCodeValidation {
+  if (err instanceof AuthorizationPending) return 'pending';
+  if (err instanceof SlowDown) return 'slow_down';
+  if (err instanceof ExpiredToken) return 'expired';
+  if (err instanceof AccessDenied) return 'denied';
+  return 'invalid';
 }

@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
 import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
 import { AttemptPolicy } from './attempt-policy.js';
 import { AccountService } from './account.js';
 import { AuditLog } from './audit.js';
@@ -52,37 +53,39 @@ export interface Services {
   auditQuery: AuditQueryService;
   account: AccountService;
   stats: StatsService;
+  /** The instance's metrics, for the counters faces and ops code move (rate-limit hits, cache hits). */
+  metrics: Metrics;
 }
 
-export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore }): Services {
-  const { db, config, signer, logger, limits } = deps;
-  const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect });
+export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; metrics: Metrics }): Services {
+  const { db, config, signer, logger, limits, metrics } = deps;
+  const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect, metrics });
   const users = new UserService(db, audit);
   const clients = new ClientService(db, audit);
   const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration);
-  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl));
-  const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config);
-  const sessions = new SessionService(db, config.session);
-  const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config);
+  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), metrics);
+  const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config, metrics);
+  const sessions = new SessionService(db, config.session, metrics);
+  const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config, metrics);
   const consents = new ConsentService(db, audit, { remember: config.consentRemember, dialect: config.database.dialect });
   const authorizationFlow = new AuthorizationFlowService(authorizationCodes, consents, audit);
   const clientCredentials = new ClientCredentialsService(clients, tokens);
-  const revocation = new RevocationService(db, audit, config.database.dialect);
-  const introspection = new IntrospectionService(db, tokens, config, audit);
+  const revocation = new RevocationService(db, audit, config.database.dialect, metrics);
+  const introspection = new IntrospectionService(db, tokens, config, audit, metrics);
   const userInfo = new UserInfoService(tokens);
   // One password-guessing policy for signing in and for proving the current password.
   const passwordGuessing = new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT');
-  const signIn = new SignInService(users, audit, passwordGuessing);
+  const signIn = new SignInService(users, audit, passwordGuessing, metrics);
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
-  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect);
+  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, metrics);
   const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
-  const tokenAdmin = new TokenAdminService(db, audit, revocation);
+  const tokenAdmin = new TokenAdminService(db, audit, revocation, metrics);
   const auditQuery = new AuditQueryService(db);
-  const account = new AccountService(db, audit, passwordGuessing);
+  const account = new AccountService(db, audit, passwordGuessing, metrics);
   const stats = new StatsService(db, config.database.dialect);
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,
     sessions, revocation, introspection, userInfo, signIn, userCodeEntry, userAdmin, clientAdmin, tokenAdmin, auditQuery,
-    account, stats,
+    account, stats, metrics,
   };
 }

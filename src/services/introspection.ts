@@ -8,6 +8,7 @@ import type { Db, OAuthClient } from '../db/client.js';
 import { sha256Hex } from '../domain/crypto.js';
 import { InvalidClient, InvalidToken } from '../domain/errors.js';
 import { parseScope } from '../domain/scopes.js';
+import { secondsSince, type Metrics, type TokenValidation } from '../ops/metrics.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 import type { TokenTypeHint } from './revocation.js';
@@ -46,6 +47,7 @@ export class IntrospectionService {
     private readonly tokens: TokenService,
     private readonly config: Pick<Config, 'baseUrl'>,
     private readonly audit: AuditLog,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -94,10 +96,17 @@ export class IntrospectionService {
     }
 
     // Otherwise it can only be one of our opaque refresh tokens, found by the hash of its value.
+    const started = process.hrtime.bigint();
     const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(value) }, include: { user: true, client: true } });
-    if (!row || row.category !== 'refresh') return INACTIVE;
-    if (row.status !== 'active' || row.expiresAt <= new Date()) return INACTIVE;
-    if ((row.user && !row.user.active) || !row.client.active) return INACTIVE;
+    const result: TokenValidation =
+      !row || row.category !== 'refresh' || row.status !== 'active' || (row.user && !row.user.active) || !row.client.active
+        ? 'invalid'
+        : row.expiresAt <= new Date()
+          ? 'expired'
+          : 'valid';
+    this.metrics.tokenValidation.inc({ result });
+    this.metrics.tokenValidationDuration.observe({ provider: 'local' }, secondsSince(started));
+    if (!row || result !== 'valid') return INACTIVE;
     // The refresh token's audience is what its access tokens will be issued for: the granted
     // resources (RFC 8707), or this server when none were requested — the same rule as the JWT's aud.
     const resources = parseScope(row.audience);

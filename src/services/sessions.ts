@@ -3,6 +3,7 @@
 // idle timeout (rolling) or at an absolute age, whichever comes first.
 import type { Db } from '../db/client.js';
 import { sha256Hex } from '../domain/crypto.js';
+import type { Metrics } from '../ops/metrics.js';
 
 export interface SessionData {
   userId?: string;
@@ -16,6 +17,7 @@ export class SessionService {
   constructor(
     private readonly db: Db,
     private readonly limits: { maxAge: number; idleTimeout: number },
+    private readonly metrics: Metrics,
   ) {}
 
   async get(id: string): Promise<SessionData | null> {
@@ -23,7 +25,11 @@ export class SessionService {
     if (!row) return null;
     const now = new Date();
     if (row.expiresAt <= now || row.absoluteExpiresAt <= now) {
-      await this.db.session.deleteMany({ where: { id: row.id } });
+      const { count } = await this.db.session.deleteMany({ where: { id: row.id } });
+      // A signed-in session seen ending here (housekeeping removes the ones nobody comes back with).
+      if (count === 1 && row.userId) {
+        this.metrics.sessionEnded({ expired: row.absoluteExpiresAt <= now ? 'timeout' : 'idle_timeout' }, signedInAt(row.data));
+      }
       return null;
     }
     return JSON.parse(row.data) as SessionData;
@@ -44,5 +50,18 @@ export class SessionService {
 
   async destroy(id: string): Promise<void> {
     await this.db.session.deleteMany({ where: { id: sha256Hex(id) } });
+  }
+
+  /** A signed-in session the server ended because its user can no longer use it (disabled, deleted). */
+  endedForInactiveUser(data: SessionData): void {
+    this.metrics.sessionEnded({ invalidated: 'user_inactive' }, data.authTime);
+  }
+}
+
+function signedInAt(data: string): unknown {
+  try {
+    return (JSON.parse(data) as SessionData).authTime;
+  } catch {
+    return undefined;
   }
 }

@@ -4,6 +4,7 @@
 import type { Db, Prisma, Token } from '../db/client.js';
 import { Conflict, NotFound } from '../domain/errors.js';
 import type { TokenCategory, TokenStatus } from '../generated/sqlite/enums.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 import type { Actor, RevocationService } from './revocation.js';
@@ -42,6 +43,7 @@ export class TokenAdminService {
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly revocation: RevocationService,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Every token of the token's rotation family, in issue order. */
@@ -75,6 +77,7 @@ export class TokenAdminService {
       });
       return count;
     });
+    this.metrics.tokensRevokedFor(scope.userId ? 'user_request' : 'admin', tokensRevoked);
     return { token: await this.db.token.findUniqueOrThrow({ where: { id: token.id } }), tokensRevoked };
   }
 

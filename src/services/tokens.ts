@@ -10,6 +10,7 @@ import { InvalidGrant, InvalidScope, InvalidToken, type OAuthError } from '../do
 import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
 import type { JwtSigner } from '../keys/jwt.js';
+import { secondsSince, type Metrics, type TokenValidation } from '../ops/metrics.js';
 import type { AuditEntry, AuditLog } from './audit.js';
 import { insertIfClientValid, lockAndCheckGrant } from './grant-validity.js';
 import { revokeGrantTokens } from './grant-withdrawal.js';
@@ -18,6 +19,9 @@ import type { IdTokenService } from './id-tokens.js';
 import type { RequestInfo } from './request-context.js';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/** Audit events of a detected replay, whose `tokens_revoked` counts as oauth_tokens_revoked_total{reason="security"}. */
+export const REUSE_EVENTS: ReadonlySet<string> = new Set(['REFRESH_TOKEN_REUSE', 'AUTHORIZATION_CODE_REUSE']);
 
 /** Whose token it is: a person (`user`) or a client acting for itself (`client`, client_credentials). */
 export type SubjectType = 'user' | 'client';
@@ -96,6 +100,7 @@ export class TokenService {
     private readonly config: Pick<Config, 'baseUrl' | 'jwt' | 'refreshTokens' | 'tokenProfiles' | 'clientCredentialsExpiration' | 'database'>,
     private readonly audit: AuditLog,
     private readonly idTokens: IdTokenService,
+    private readonly metrics: Metrics,
   ) {}
 
   private get dialect(): Dialect {
@@ -115,6 +120,7 @@ export class TokenService {
       refresh: withRefresh ? { ...grant, resources: grant.grantedResources ?? grant.resources } : null,
     });
     const response = await this.commit(grant, prepared, opts.source ?? null);
+    this.metrics.tokensIssuedFor(grant.grantType, withRefresh);
     this.audit.record({
       eventType: 'ACCESS_TOKEN_ISSUED',
       actor: { userId: grant.user?.id, username: grant.user?.username },
@@ -134,6 +140,22 @@ export class TokenService {
    * grace window, when the same successor is returned (see rotation-grace.ts).
    */
   async refresh(
+    presented: string,
+    client: OAuthClient,
+    requested: { scope?: string; resources: string[] },
+    req: RequestInfo,
+  ): Promise<TokenSet> {
+    try {
+      const set = await this.refreshGrant(presented, client, requested, req);
+      this.metrics.tokensRefreshed.inc({ result: 'success' });
+      return set;
+    } catch (err) {
+      this.metrics.tokensRefreshed.inc({ result: 'error' });
+      throw err;
+    }
+  }
+
+  private async refreshGrant(
     presented: string,
     client: OAuthClient,
     requested: { scope?: string; resources: string[] },
@@ -184,6 +206,8 @@ export class TokenService {
       lost: (tx) => this.retiredOutcome(tx, row, presented, client, req),
     };
     const response = await this.commit(grant, prepared, source);
+    this.metrics.tokensIssuedFor('refresh_token', rotation);
+    if (rotation) this.metrics.tokensRevokedFor('rotation', 1);
     this.audit.record({
       eventType: 'TOKEN_REFRESHED',
       actor: { userId: row.userId, username: row.user?.username },
@@ -200,15 +224,35 @@ export class TokenService {
    * stored record, so a revoked token fails even though its signature is still valid.
    */
   async validateAccessToken(value: string): Promise<ActiveAccessToken> {
+    const started = process.hrtime.bigint();
+    let result: TokenValidation = 'invalid';
+    try {
+      const valid = await this.checkAccessToken(value, (expired) => (result = expired ? 'expired' : 'invalid'));
+      result = 'valid';
+      return valid;
+    } finally {
+      this.metrics.tokenValidation.inc({ result });
+      this.metrics.tokenValidationDuration.observe({ provider: 'local' }, secondsSince(started));
+    }
+  }
+
+  /** `refused(expired)` says why before InvalidToken is thrown (for the metrics; callers never learn it). */
+  private async checkAccessToken(value: string, refused: (expired: boolean) => void): Promise<ActiveAccessToken> {
     let claims: Record<string, unknown>;
     try {
       claims = await this.signer.verify(value, { typ: ACCESS_TOKEN_TYP, issuer: this.config.baseUrl });
-    } catch {
+    } catch (err) {
+      // jose's JWTExpired, wrapped by the signer as its cause.
+      const cause = (err as { cause?: { code?: unknown } }).cause;
+      refused(cause?.code === 'ERR_JWT_EXPIRED');
       throw new InvalidToken();
     }
     const jti = typeof claims.jti === 'string' ? claims.jti : '';
     const token = await this.db.token.findUnique({ where: { jti }, include: { user: true, client: true } });
-    if (!token || token.category !== 'access' || token.status !== 'active' || token.expiresAt <= new Date()) throw new InvalidToken();
+    if (!token || token.category !== 'access' || token.status !== 'active' || token.expiresAt <= new Date()) {
+      refused(Boolean(token && token.status === 'active' && token.expiresAt <= new Date()));
+      throw new InvalidToken();
+    }
     if (token.tokenHash !== sha256Hex(value)) throw new InvalidToken();
     if ((token.user && !token.user.active) || !token.client.active) throw new InvalidToken();
     return { token, claims };
@@ -254,6 +298,8 @@ export class TokenService {
   }
 
   private async settle(outcome: Outcome): Promise<TokenSet> {
+    // A replayed refresh token or authorization code revoked what it had produced (inside the transaction).
+    if (outcome.audit && REUSE_EVENTS.has(outcome.audit.eventType)) this.metrics.tokensRevokedFor('security', Number(outcome.audit.details?.tokens_revoked) || 0);
     // Reuse and grace replays are written at once: they are what an investigation looks for.
     if (outcome.audit) await this.audit.recordNow(outcome.audit);
     if ('error' in outcome) throw outcome.error;
@@ -310,6 +356,7 @@ export class TokenService {
     grant: Grant,
     opts: { familyId: string; parentId: string | null; refresh: Grant | null; refreshNotAfter?: Date },
   ): Promise<PreparedIssuance> {
+    const started = process.hrtime.bigint();
     const rows: Prisma.TokenCreateManyInput[] = [];
     let refreshValue: string | undefined;
     let accessParent = opts.parentId;
@@ -325,7 +372,9 @@ export class TokenService {
     const access = await this.signAccessToken(grant);
     const accessId = randomUUID();
     rows.push(tokenRow(access.value, 'access', grant, { id: accessId, jti: access.jti, familyId: opts.familyId, parentId: accessParent, expiresAt: access.expiresAt }));
-    return { rows, accessId, response: await this.response(grant, access, refreshValue) };
+    const response = await this.response(grant, access, refreshValue);
+    this.metrics.tokenGenerationDuration.observe({ provider: 'local' }, secondsSince(started));
+    return { rows, accessId, response };
   }
 
   private async signAccessToken(grant: Grant) {

@@ -6,6 +6,7 @@ import type { Db, Prisma, User } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { BadInput, Conflict, NotFound } from '../domain/errors.js';
 import type { Role } from '../generated/sqlite/enums.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { AuditEntry, AuditLog } from './audit.js';
 import { randomPassword } from './bootstrap.js';
 import type { RequestInfo } from './request-context.js';
@@ -57,6 +58,7 @@ export class UserAdminService {
     private readonly audit: AuditLog,
     private readonly revocation: RevocationService,
     private readonly dialect: 'sqlite' | 'postgresql',
+    private readonly metrics: Metrics,
   ) {}
 
   /** The Prisma filter for an admin's user search. */
@@ -143,6 +145,8 @@ export class UserAdminService {
       return { user, sessionsEnded: sessions.count, revoked };
     });
     const swept = await this.revocation.revokeAllForUser(id, actor, req);
+    this.metrics.tokensRevokedFor('admin', disabled.revoked);
+    if (disabled.sessionsEnded > 0) this.metrics.sessionsInvalidated.inc({ reason: 'admin' }, disabled.sessionsEnded);
     return { user: disabled.user, tokensRevoked: disabled.revoked + swept.tokensRevoked, sessionsEnded: disabled.sessionsEnded };
   }
 
@@ -163,7 +167,7 @@ export class UserAdminService {
   async resetPassword(id: string, password: string | null | undefined, actor: AdminActor, req: RequestInfo): Promise<{ user: User; password: string }> {
     const next = password ?? randomPassword(GENERATED_PASSWORD_LENGTH);
     const passwordHash = await hashPassword(checkPassword(next));
-    const user = await this.write(async (tx) => {
+    const reset = await this.write(async (tx) => {
       const before = await findOrThrow(tx, id);
       if (before.authSource !== 'local') throw new BadInput(`This user signs in through "${before.authSource}"; their password is not kept here.`);
       const user = await tx.user.update({ where: { id }, data: { passwordHash } });
@@ -173,9 +177,10 @@ export class UserAdminService {
         severity: 'WARNING',
         details: { username: user.username, generated_credential: password == null, sessions_ended: sessions.count },
       });
-      return user;
+      return { user, sessionsEnded: sessions.count };
     });
-    return { user, password: next };
+    if (reset.sessionsEnded > 0) this.metrics.sessionsInvalidated.inc({ reason: 'admin' }, reset.sessionsEnded);
+    return { user: reset.user, password: next };
   }
 
   async setRole(id: string, role: Role, actor: AdminActor, req: RequestInfo): Promise<User> {

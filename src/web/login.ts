@@ -52,8 +52,9 @@ export function loginRoutes(router: Router, deps: { services: { signIn: SignInSe
 
   router.post('/logout', csrfProtect, async (ctx: Context) => {
     const user = ctx.state.user;
+    const signedInAt = ctx.session?.authTime;
     ctx.session = null;
-    if (user) services.signIn.signOut(user, requestInfo(ctx));
+    if (user) services.signIn.signOut(user, requestInfo(ctx), signedInAt);
     ctx.redirect('/login');
   });
 }

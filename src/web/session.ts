@@ -58,13 +58,16 @@ function stripCookieMeta(data: SessionData): SessionData {
   return rest;
 }
 
-export function loadUser(services: Pick<Services, 'users'>) {
+export function loadUser(services: Pick<Services, 'users' | 'sessions'>) {
   return async function loadUserMiddleware(ctx: Context, next: Next): Promise<void> {
     const userId = ctx.session?.userId;
     if (typeof userId === 'string') {
       const user = await services.users.findActive(userId);
       if (user) ctx.state.user = user;
-      else ctx.session = null; // disabled or deleted: end the session now
+      else {
+        services.sessions.endedForInactiveUser(ctx.session!);
+        ctx.session = null; // disabled or deleted: end the session now
+      }
     }
     await next();
   };

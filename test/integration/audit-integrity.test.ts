@@ -4,19 +4,25 @@
 import { createPrismaClient } from '../../src/db/client.js';
 import { AuditLog } from '../../src/services/audit.js';
 import { captureLog } from '../helpers/log-capture.js';
-import { auditBufferDepth, auditEventsDropped } from '../../src/ops/metrics.js';
 import { createClient } from '../helpers/clients.js';
 import { postForm } from '../helpers/oauth.js';
 import { startTestServer, usingPostgres, type TestServer } from '../helpers/server.js';
 
+// Every audit log here counts into the test server's registry (one per server instance).
+let server: TestServer;
+const metrics = () => server.authgate.metrics;
+
 async function droppedCount(reason: string): Promise<number> {
-  const metric = await auditEventsDropped.get();
+  const metric = await metrics().auditEventsDropped.get();
   return metric.values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
+
+async function bufferDepth(): Promise<number> {
+  return (await metrics().auditBufferDepth.get()).values[0]!.value;
 }
 
 
 describe('audit integrity', () => {
-  let server: TestServer;
   const dialect = usingPostgres ? 'postgresql' : 'sqlite';
   beforeAll(async () => {
     // The configured maximum batch, and no timer flush: the tests decide when batches are written.
@@ -33,7 +39,7 @@ describe('audit integrity', () => {
     await audit.flush();
     expect(await server.authgate.db.auditEvent.count({ where: { eventType: 'BULK_EVENT' } })).toBe(20_000);
     expect(await droppedCount('write_failed')).toBe(before);
-    expect((await auditBufferDepth.get()).values[0]!.value).toBe(0);
+    expect(await bufferDepth()).toBe(0);
   }, 60_000);
 
   test('rows the database refuses are dropped and counted; every other row of their batch is written', async () => {
@@ -49,7 +55,7 @@ describe('audit integrity', () => {
     }
     const captured = captureLog();
     const logger = captured.logger;
-    const audit = new AuditLog(db, logger, { flushIntervalMs: 3_600_000, batchSize: 10_000, dialect, retryDelaysMs: [10, 20] });
+    const audit = new AuditLog(db, logger, { flushIntervalMs: 3_600_000, batchSize: 10_000, dialect, retryDelaysMs: [10, 20], metrics: metrics() });
     const before = await droppedCount('write_failed');
     const poisoned = new Set([0, 4_999, 12_345, 19_999]);
     // PostgreSQL's own refusals: a NUL byte in text, a value outside the Severity enum.
@@ -91,7 +97,7 @@ describe('audit integrity', () => {
     const logger = captured.logger;
     // 2,500 per batch gives the smallest buffer (10,000); the flush started at 2,500 cannot run before
     // this synchronous burst ends, so the last five events push five out.
-    const audit = new AuditLog(server.authgate.db, logger, { flushIntervalMs: 3_600_000, batchSize: 2_500, dialect });
+    const audit = new AuditLog(server.authgate.db, logger, { flushIntervalMs: 3_600_000, batchSize: 2_500, dialect, metrics: metrics() });
     const before = await droppedCount('buffer_full');
     for (let i = 0; i < 10_005; i++) audit.record({ eventType: 'BURST_EVENT', details: { i } });
     await audit.close();
@@ -110,19 +116,19 @@ describe('audit integrity', () => {
     const unreachable = createPrismaClient({ dialect: 'postgresql', url: 'postgresql://postgres@127.0.0.1:1/none' });
     const captured = captureLog();
     const logger = captured.logger;
-    const audit = new AuditLog(unreachable, logger, { flushIntervalMs: 3_600_000, batchSize: 100, dialect: 'postgresql', retryDelaysMs: [5] });
+    const audit = new AuditLog(unreachable, logger, { flushIntervalMs: 3_600_000, batchSize: 100, dialect: 'postgresql', retryDelaysMs: [5], metrics: metrics() });
     const failedBefore = await droppedCount('write_failed');
     const shutdownBefore = await droppedCount('shutdown');
-    const depthBefore = (await auditBufferDepth.get()).values[0]!.value;
+    const depthBefore = await bufferDepth();
     for (let i = 0; i < 10; i++) audit.record({ eventType: 'DURING_OUTAGE' });
     await audit.flush();
     await audit.flush();
     expect(await droppedCount('write_failed')).toBe(failedBefore);
-    expect((await auditBufferDepth.get()).values[0]!.value).toBe(depthBefore + 10);
+    expect(await bufferDepth()).toBe(depthBefore + 10);
     expect(captured.text()).toContain('the database does not answer; will retry');
     await audit.close();
     expect(await droppedCount('shutdown')).toBe(shutdownBefore + 10);
-    expect((await auditBufferDepth.get()).values[0]!.value).toBe(depthBefore);
+    expect(await bufferDepth()).toBe(depthBefore);
     await unreachable.$disconnect();
   }, 30_000);
 

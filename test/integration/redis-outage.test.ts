@@ -3,7 +3,6 @@
 // the limits fail open (default) or closed (RATE_LIMIT_FAIL_CLOSED=true), and hold again once Redis
 // is back.
 import { randomUUID } from 'node:crypto';
-import { rateLimitBackendErrors, redisUp } from '../../src/ops/metrics.js';
 import { closeRedis, connectRedis } from '../../src/ops/redis.js';
 import { hashPassword } from '../../src/services/users.js';
 import { ScriptedBrowser, findForm } from '../helpers/browser.js';
@@ -14,12 +13,13 @@ import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/ser
 
 const PASSWORD = 'the-right-password';
 
-async function gaugeValue(): Promise<number | undefined> {
-  return (await redisUp.get()).values[0]?.value;
+// The server instance's own registry: redis_up follows its shared connection.
+async function gaugeValue(s: Setup): Promise<number | undefined> {
+  return (await s.server.authgate.metrics.redisUp.get()).values[0]?.value;
 }
 
-async function backendErrors(): Promise<number> {
-  return (await rateLimitBackendErrors.get()).values.reduce((sum, v) => sum + v.value, 0);
+async function backendErrors(s: Setup): Promise<number> {
+  return (await s.server.authgate.metrics.rateLimitBackendErrors.get()).values.reduce((sum, v) => sum + v.value, 0);
 }
 
 interface Setup {
@@ -76,13 +76,13 @@ async function enterCode(s: Setup, code = 'BCDF-GHJK') {
 async function killRedis(s: Setup): Promise<void> {
   await s.redis.stop();
   await waitUntil(() => s.log.lines().some((l) => l.msg === 'Redis is down; reconnecting'), 5000);
-  expect(await gaugeValue()).toBe(0);
+  expect(await gaugeValue(s)).toBe(0);
 }
 
 async function restartRedis(s: Setup): Promise<void> {
   await s.redis.start();
   await waitUntil(() => s.log.lines().some((l) => l.msg === 'Redis is back'), 10_000);
-  expect(await gaugeValue()).toBe(1);
+  expect(await gaugeValue(s)).toBe(1);
 }
 
 async function tearDown(s: Setup | undefined): Promise<void> {
@@ -97,7 +97,7 @@ describe('Redis goes away while the server runs: limits fail open (the default)'
 
   test('pages and endpoints keep answering, the log says Redis is down, limits hold again after it returns', async () => {
     s = await setUp();
-    const errorsBefore = await backendErrors();
+    const errorsBefore = await backendErrors(s);
     await killRedis(s);
 
     expect((await fetch(`${s.server.url}/login`)).status).toBe(200);
@@ -110,7 +110,7 @@ describe('Redis goes away while the server runs: limits fail open (the default)'
     expect((await register(s)).status).toBe(201);
     expect((await login(s, PASSWORD)).status).toBe(302);
 
-    expect(await backendErrors()).toBeGreaterThan(errorsBefore);
+    expect(await backendErrors(s)).toBeGreaterThan(errorsBefore);
     const unreachable = s.log.lines().filter((l) => l.msg === 'limit store unreachable');
     // Throttled: one line for the burst, not one per failed check.
     expect(unreachable.length).toBeGreaterThanOrEqual(1);

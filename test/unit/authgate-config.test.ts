@@ -194,10 +194,10 @@ describe('JWT_EXPIRATION_JITTER', () => {
 
 describe('AuthGate variables this server does not implement', () => {
   test('one warning per set variable, naming it; values that ask for what this server does anyway pass silently', () => {
-    const config = load({ HTTP_API_URL: 'https://auth.example.com/api/verify', USER_CACHE_TYPE: 'memory', GITHUB_OAUTH_ENABLED: 'false', TOKEN_CACHE_ENABLED: 'false', AUTH_MODE: 'local', METRICS_ENABLED: 'true' });
+    const config = load({ HTTP_API_URL: 'https://auth.example.com/api/verify', USER_CACHE_TYPE: 'memory', GITHUB_OAUTH_ENABLED: 'false', TOKEN_CACHE_ENABLED: 'false', AUTH_MODE: 'local', METRICS_CACHE_TYPE: 'redis', METRICS_ENABLED: 'false' });
     expect(config.warnings).toEqual([
       expect.stringMatching(/^HTTP_API_URL is set but not implemented by this server and has no effect: /),
-      expect.stringMatching(/^METRICS_ENABLED is set but not implemented .*no \/metrics endpoint/),
+      expect.stringMatching(/^METRICS_CACHE_TYPE is set but not implemented .*METRICS_GAUGE_UPDATE_ENABLED/),
       expect.stringMatching(/^USER_CACHE_TYPE is set but not implemented/),
     ]);
     expect(load({ ENABLE_AUDIT_LOGGING: 'false' }).warnings).toEqual(['ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log']);
