@@ -612,6 +612,8 @@ export function readMetricsConfig(env: Env, production: boolean, warnings: strin
   const enabled = readBool(env, 'METRICS_ENABLED', false);
   // Checked whether or not metrics are on: a malformed value is an error either way.
   const token = readOptionalSecret(env, 'METRICS_TOKEN');
+  // Sent as `Authorization: Bearer <token>`: a token68 has no spaces, so one with spaces could never match.
+  if (token && /\s/.test(token)) throw new ConfigError('METRICS_TOKEN must not contain whitespace (it is sent as a Bearer token)');
   const gaugeUpdate = {
     enabled: readBool(env, 'METRICS_GAUGE_UPDATE_ENABLED', true),
     intervalMs: readDuration(env, 'METRICS_GAUGE_UPDATE_INTERVAL', '5m', { min: 1, max: 24 * 3600 }) * 1000,

@@ -351,6 +351,7 @@ describe('METRICS_* configuration errors stop startup naming the variable', () =
   const load = (env: Record<string, string>) => loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'authgate-metrics-config-')), ...env });
   test.each([
     [{ METRICS_ENABLED: 'true', METRICS_TOKEN: 'too-short-token' }, /^METRICS_TOKEN must be at least 32 characters/],
+    [{ METRICS_TOKEN: 'a token with spaces in it, 32 characters or more' }, /^METRICS_TOKEN must not contain whitespace/],
     [{ METRICS_GAUGE_UPDATE_INTERVAL: 'every minute' }, /^METRICS_GAUGE_UPDATE_INTERVAL must be a duration/],
     [{ METRICS_GAUGE_UPDATE_INTERVAL: '-5m' }, /^METRICS_GAUGE_UPDATE_INTERVAL must be a duration/],
     [{ METRICS_GAUGE_UPDATE_INTERVAL: '0' }, /^METRICS_GAUGE_UPDATE_INTERVAL must be at least 1 seconds/],
