@@ -14,7 +14,7 @@ import { ConfigError } from '../../src/domain/errors.js';
 import { hashPassword } from '../../src/services/users.js';
 import { ScriptedBrowser } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
-import { createIntrospector } from '../helpers/grants.js';
+import { createIntrospector, exchangeCode, freshGrantParties, issueCode, refresh } from '../helpers/grants.js';
 import { DEVICE_GRANT, postForm } from '../helpers/oauth.js';
 import { waitUntil } from '../helpers/redis-server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -129,6 +129,7 @@ describe('/metrics with METRICS_TOKEN', () => {
       METRICS_TOKEN: TOKEN,
       METRICS_GAUGE_UPDATE_INTERVAL: '1s',
       ENABLE_TOKEN_ROTATION: 'true',
+      REFRESH_TOKEN_ROTATION_GRACE: '0',
     });
   });
   afterAll(() => server.close());
@@ -292,6 +293,59 @@ describe('/metrics with METRICS_TOKEN', () => {
     const paths = new Set((last.get('http_requests_total')?.metrics ?? []).map((sample) => sample.labels!.path!));
     for (const path of paths) expect(path === 'unmatched' || /^\/[\w./:-]*$/.test(path) ? path : `raw ${path}`).toBe(path);
   }, 60_000);
+
+  test('a replayed refresh token or authorization code revokes what it produced: counted as reason "security"', async () => {
+    const db = server.authgate.db;
+    const { user, client } = await freshGrantParties(server);
+    const code = await issueCode(server, user, client);
+    const first = await exchangeCode(server, client, code);
+    expect(first.status).toBe(200);
+    const rotated = await refresh(server, client, first.json.refresh_token as string);
+    expect(rotated.status).toBe(200);
+    const { familyId } = await db.token.findUniqueOrThrow({ where: { tokenHash: sha256Hex(rotated.json.refresh_token as string) } });
+    const live = () => db.token.count({ where: { familyId, status: { not: 'revoked' } } });
+    const liveBefore = await live();
+    expect(liveBefore).toBe(3);
+    const before = await scrape(server);
+    expect((await refresh(server, client, first.json.refresh_token as string)).json.error).toBe('invalid_grant');
+    expect(await live()).toBe(0);
+    // The code's family is already gone: its replay finds nothing more to revoke, and is counted as such.
+    expect((await exchangeCode(server, client, code)).json.error).toBe('invalid_grant');
+    expectDeltas(before, await scrape(server), [
+      ['oauth_tokens_revoked_total', { reason: 'security' }, liveBefore],
+      ['oauth_tokens_revoked_total', {}, liveBefore],
+      ['oauth_tokens_refreshed_total', { result: 'error' }, 1],
+      ['oauth_tokens_issued_total', {}, 0],
+    ]);
+  }, 30_000);
+
+  test('signed-in sessions ending by idle timeout, by absolute age, and because their user was disabled are counted by reason', async () => {
+    const db = server.authgate.db;
+    const signedIn = async () => {
+      const username = `sess-${randomUUID().slice(0, 8)}`;
+      const user = await db.user.create({ data: { username, passwordHash: await hashPassword(PASSWORD) } });
+      const browser = new ScriptedBrowser(server.url);
+      expect((await browser.login(username, PASSWORD)).status).toBe(302);
+      expect((await browser.get('/device')).status).toBe(200);
+      return { user, browser };
+    };
+    const idle = await signedIn();
+    const aged = await signedIn();
+    const disabled = await signedIn();
+    const before = await scrape(server);
+    const past = new Date(Date.now() - 1000);
+    await db.session.updateMany({ where: { userId: idle.user.id }, data: { expiresAt: past } });
+    await db.session.updateMany({ where: { userId: aged.user.id }, data: { expiresAt: past, absoluteExpiresAt: past } });
+    await db.user.update({ where: { id: disabled.user.id }, data: { active: false } });
+    for (const { browser } of [idle, aged, disabled]) expect((await browser.get('/device')).location).toMatch(/^\/login/);
+    expectDeltas(before, await scrape(server), [
+      ['sessions_expired_total', { reason: 'idle_timeout' }, 1],
+      ['sessions_expired_total', { reason: 'timeout' }, 1],
+      ['sessions_invalidated_total', { reason: 'user_inactive' }, 1],
+      ['session_duration_seconds', {}, 3],
+      ['sessions_created_total', {}, 0],
+    ]);
+  }, 30_000);
 
   test('gauges that need a database count are refreshed on METRICS_GAUGE_UPDATE_INTERVAL', async () => {
     const db = server.authgate.db;
