@@ -33,3 +33,11 @@ export const auditBufferDepth = new Gauge({
   help: 'Audit events buffered in memory, not yet written',
   registers: [metricsRegistry],
 });
+
+/** Requests refused by a per-endpoint request limit (`limit`: login, token, device_code, ... — never a key or address). */
+export const rateLimitHits = new Counter({
+  name: 'rate_limit_hits_total',
+  help: 'Requests refused (429) by a per-endpoint request limit',
+  labelNames: ['limit'] as const,
+  registers: [metricsRegistry],
+});

@@ -99,6 +99,15 @@ export interface AuditLogOptions {
   bufferSize?: number;
   /** Waits before each retry of a failed write; after the last, the rows are written in halves down to single rows. */
   retryDelaysMs?: readonly number[];
+  /**
+   * ENABLE_AUDIT_LOGGING (default true). false drops what `record` is given (the per-request stream:
+   * sign-ins, token issuance and refresh, a client's own revocations, failures, lockouts, rate-limit
+   * hits) without buffering it. `recordIn` and `recordNow` still write: they record changes that matter
+   * for security (administrative and account changes, mass and family revocations, code and refresh
+   * replays, client registrations), are few, and an operator who turns the stream off for volume or
+   * privacy must still be able to answer "who disabled this user, who revoked all of this client's tokens".
+   */
+  enabled?: boolean;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [100, 500];
@@ -126,8 +135,9 @@ export class AuditLog {
     this.timer.unref();
   }
 
-  /** Buffered: returns at once; the event is written with the next batch. */
+  /** Buffered: returns at once; the event is written with the next batch. Nothing at all when ENABLE_AUDIT_LOGGING=false. */
   record(entry: AuditEntry): void {
+    if (this.opts.enabled === false) return;
     if (this.buffer.length >= this.capacity) {
       // The database is not keeping up (or is down): keep the newest events and say so loudly.
       const dropped = this.buffer.shift()!;
