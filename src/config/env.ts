@@ -50,7 +50,8 @@ export interface Config {
   consentRemember: boolean;
   dynamicRegistration: { enabled: boolean; token?: string };
   /**
-   * Requests per address per minute on each limited endpoint (AuthGate's *_RATE_LIMIT); 0 = off.
+   * Requests per minute on each limited endpoint (AuthGate's *_RATE_LIMIT), per address or per client
+   * (http/rate-limit.ts, oauth/limit-key.ts); 0 = off.
    * Open registrations count over `registrationWindowSeconds` (60, or 3600 when set as RATE_LIMIT_REGISTRATION per hour).
    * failClosed: when the limit store (Redis) is down, refuse guarded actions (503) instead of letting them through.
    */
