@@ -177,8 +177,9 @@ describe('limits on the protocol endpoints (JSON)', () => {
     const all = JSON.stringify(await server.authgate.db.auditEvent.findMany({ where: { eventType: 'RATE_LIMIT_EXCEEDED' } }));
     expect(all).not.toContain(c.clientSecret);
     expect(all).not.toContain('wrong-secret');
-    // The anonymous refusal of the first test: keyed by address, one event.
-    const anonymous = await auditEvents({ ipAddress: '10.1.0.1' });
+    // Anonymous refusals: keyed by address, one event.
+    for (let i = 0; i < 5; i++) await token({ grant_type: 'client_credentials' }, '10.7.0.2');
+    const anonymous = await auditEvents({ ipAddress: '10.7.0.2' });
     expect(anonymous).toHaveLength(1);
     expect(JSON.parse(anonymous[0]!.details)).toMatchObject({ limit: 'token', keyed_by: 'address' });
   });
@@ -304,4 +305,44 @@ const redisUrl = process.env.TEST_REDIS_URL;
     expect(statuses.filter((s) => s === 200)).toHaveLength(3);
     expect(statuses.filter((s) => s === 429)).toHaveLength(3);
   });
+});
+
+describe('the window ends', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  const stores: [string, boolean][] = [['memory', false], ...(redisUrl ? [['Redis', true] as [string, boolean]] : [])];
+  test.each(stores)(
+    '%s: the budget is back once the window has passed',
+    async (_name, useRedis) => {
+      const { RequestLimits } = await import('../../src/http/rate-limit.js');
+      const { LimitStore } = await import('../../src/ops/attempt-limiter.js');
+      const { connectRedis, closeRedis } = await import('../../src/ops/redis.js');
+      const Koa = (await import('koa')).default;
+      const logger = createLogger('silent');
+      const redis = useRedis ? await connectRedis(redisUrl!, logger) : undefined;
+      const keyPrefix = `authgate-test:${randomUUID()}:`;
+      const limits = new RequestLimits({ redis, keyPrefix, store: new LimitStore({ redis, keyPrefix, failClosed: false, logger }), audit: server.authgate.services.audit });
+      const app = new Koa();
+      app.use(limits.limit('token', { max: 2, windowSeconds: 1, refuse: (ctx) => (ctx.body = 'refused') }));
+      app.use((ctx) => (ctx.body = 'ok'));
+      const http = app.listen(0, '127.0.0.1');
+      try {
+        await new Promise((r) => http.once('listening', r));
+        const url = `http://127.0.0.1:${(http.address() as { port: number }).port}/`;
+        const status = () => fetch(url).then((r) => r.status);
+        expect([await status(), await status(), await status()]).toEqual([200, 200, 429]);
+        await new Promise((r) => setTimeout(r, 1100));
+        expect([await status(), await status(), await status()]).toEqual([200, 200, 429]);
+      } finally {
+        http.close();
+        limits.close();
+        if (redis) await closeRedis(redis);
+      }
+    },
+    15_000,
+  );
 });
