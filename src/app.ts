@@ -18,11 +18,12 @@ import { securityHeaders } from './http/security-headers.js';
 import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
 import { LimitStore } from './ops/attempt-limiter.js';
+import { RequestLimits } from './http/rate-limit.js';
 import { healthEndpoint } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
 import { instrumentDb, scheduleGaugeUpdates } from './ops/metrics-db.js';
 import { httpMetrics, METRICS_PATH, metricsEndpoint } from './ops/metrics-http.js';
-import { scheduleHousekeeping } from './ops/housekeeping.js';
+import { scheduleAuditRetention, scheduleHousekeeping } from './ops/housekeeping.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
 import type { Logger } from './ops/logger.js';
 import { errorFields } from './ops/logger.js';
@@ -57,6 +58,9 @@ const PROTOCOL_PATH = /^\/(?!oauth\/authorize(\/|$))(oauth|\.well-known)(\/|$)/;
 export async function createAuthGate(config: Config, logger: Logger): Promise<AuthGate> {
   // AuthGate variables that are set but not implemented here: one line each, never silently ignored.
   for (const warning of config.warnings) logger.warn(warning);
+  if (!config.audit.enabled) {
+    logger.warn('ENABLE_AUDIT_LOGGING=false: per-request audit events are not written; administrative and account changes, mass revocations, replays and registrations still are');
+  }
   const migration = await withTimeout(
     runMigrations(config.database.dialect === 'sqlite' ? { dialect: 'sqlite', file: config.database.file } : { dialect: 'postgresql', url: config.database.url }),
     config.timeouts.dbInitMs,
@@ -78,13 +82,14 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const app = new Koa({ proxy: config.trustProxy });
   app.silent = true; // errors are rendered and logged by each face's error middleware
   const render = createRenderer(createTemplates(), { name: 'AuthGate' });
-  const protocol = oauthRouter({ config, services, signer, limits });
+  const requestLimits = new RequestLimits({ redis, keyPrefix: config.redisKeyPrefix, store: limits, audit: services.audit, metrics });
+  const protocol = oauthRouter({ config, services, signer, limits: requestLimits });
   const body = readBody({ limitBytes: config.bodyLimitBytes });
   // Yoga reads /graphql bodies itself (with its own limit); the generic reader must leave them alone.
   const pageBody = (ctx: Context, next: Next) => (ctx.path === GRAPHQL_PATH ? next() : body(ctx, next));
   const auditStream = await createAuditStream(services.audit, { redisUrl: config.redisUrl, keyPrefix: config.redisKeyPrefix, logger });
   const graphql = graphqlMiddleware({ config, db, services, logger, auditStream });
-  const pages = webRouter({ services, render, config, logger, limits, gql: createPageGraphQL({ db, services, logger, auditStream }) });
+  const pages = webRouter({ services, render, config, logger, gql: createPageGraphQL({ db, services, logger, auditStream }), limits: requestLimits });
 
   if (config.metrics.enabled) {
     metrics.collectProcessMetrics();
@@ -128,6 +133,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const stopHousekeeping = scheduleHousekeeping(db, logger, 10 * 60_000);
   const stopGauges =
     config.metrics.enabled && config.metrics.gaugeUpdate.enabled ? scheduleGaugeUpdates(db, metrics, logger, config.metrics.gaugeUpdate.intervalMs) : () => {};
+  const stopAuditRetention = scheduleAuditRetention(db, logger, { retentionSeconds: config.audit.retentionSeconds, intervalMs: config.audit.cleanupIntervalMs });
   let server: Server | undefined;
   return {
     app,
@@ -150,6 +156,9 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     async close() {
       stopHousekeeping();
       stopGauges();
+      requestLimits.close();
+      // A cleanup in progress stops after its current chunk, before the database closes.
+      await stopAuditRetention();
       // Live subscriptions end first: an open event stream would otherwise hold the server open until the deadline.
       await auditStream.close();
       if (server) {

@@ -50,11 +50,14 @@ export interface Config {
   consentRemember: boolean;
   dynamicRegistration: { enabled: boolean; token?: string };
   /**
-   * Requests per address per minute on each limited endpoint (AuthGate's *_RATE_LIMIT); 0 = off.
+   * Requests per minute on each limited endpoint (AuthGate's *_RATE_LIMIT), per address or per client
+   * (http/rate-limit.ts, oauth/limit-key.ts); 0 = off.
    * Open registrations count over `registrationWindowSeconds` (60, or 3600 when set as RATE_LIMIT_REGISTRATION per hour).
    * failClosed: when the limit store (Redis) is down, refuse guarded actions (503) instead of letting them through.
    */
   rateLimits: {
+    /** ENABLE_RATE_LIMIT: false turns every per-endpoint request limit off (the guessing limits stay). */
+    enabled: boolean;
     deviceCodePerMinute: number;
     registration: number;
     registrationWindowSeconds: number;
@@ -80,7 +83,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** AuthGate's bootstrap and shutdown timeouts, in milliseconds. */
   timeouts: { dbInitMs: number; dbCloseMs: number; redisConnMs: number; redisCloseMs: number; auditShutdownMs: number };
-  audit: { flushIntervalMs: number; batchSize: number; bufferSize: number };
+  audit: AuditConfig;
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -145,13 +148,6 @@ function readConfig(env: Env): Config {
   if (jitter >= jwtExpiration) {
     throw new ConfigError(`JWT_EXPIRATION_JITTER (${jitter}s) must be less than JWT_EXPIRATION (${jwtExpiration}s)`);
   }
-  const rateLimitsOn = readBool(env, 'ENABLE_RATE_LIMIT', true);
-  // Checked even when ENABLE_RATE_LIMIT=false: a malformed value is an error either way.
-  const perMinute = (name: string, fallback: number) => {
-    const value = readInt(env, name, fallback, { min: 0, max: 100_000 });
-    return rateLimitsOn ? value : 0;
-  };
-  const registration = readRegistrationLimit(env);
   const sessionMaxAge = readDuration(env, 'SESSION_MAX_AGE', '3600', { min: 60 });
   const sessionIdle = readDuration(env, 'SESSION_IDLE_TIMEOUT', '1800', { min: 0 });
   if (sessionIdle > 0 && sessionIdle < 60) throw new ConfigError(`SESSION_IDLE_TIMEOUT must be 0 (off) or at least 60 seconds, got "${env.SESSION_IDLE_TIMEOUT}"`);
@@ -193,16 +189,7 @@ function readConfig(env: Env): Config {
       token: readOptionalSecret(env, 'DYNAMIC_CLIENT_REGISTRATION_TOKEN'),
     },
     ...readCors(env),
-    rateLimits: {
-      deviceCodePerMinute: perMinute('DEVICE_CODE_RATE_LIMIT', 10),
-      registration: rateLimitsOn ? registration.points : 0,
-      registrationWindowSeconds: registration.windowSeconds,
-      loginPerMinute: perMinute('LOGIN_RATE_LIMIT', 0),
-      tokenPerMinute: perMinute('TOKEN_RATE_LIMIT', 0),
-      deviceVerifyPerMinute: perMinute('DEVICE_VERIFY_RATE_LIMIT', 0),
-      introspectPerMinute: perMinute('INTROSPECT_RATE_LIMIT', 0),
-      failClosed: readBool(env, 'RATE_LIMIT_FAIL_CLOSED', false),
-    },
+    rateLimits: readRequestLimits(env),
     redisUrl: readRedisUrl(env),
     redisKeyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'authgate:',
     session: {
@@ -232,9 +219,6 @@ function readConfig(env: Env): Config {
     deviceFlow: readDeviceFlowCompat(env),
     metrics: readMetricsConfig(env, production, warnings),
   };
-  if (!readBool(env, 'ENABLE_AUDIT_LOGGING', true)) {
-    warnings.push('ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log');
-  }
   if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {
     throw new ConfigError('DEFAULT_ADMIN_PASSWORD must be at least 8 characters');
   }
@@ -242,15 +226,6 @@ function readConfig(env: Env): Config {
     throw new ConfigError('BASE_URL must use https:// when NODE_ENV=production');
   }
   return config;
-}
-
-// AUDIT_LOG_BUFFER_SIZE: AuthGate's default is 1000; this server holds more by default (room for several
-// batches while the database is slow), and never less than one batch.
-function readAudit(env: Env): Config['audit'] {
-  const batchSize = readInt(env, 'AUDIT_BATCH_SIZE', 100, { min: 1, max: 10_000 });
-  const bufferSize = readInt(env, 'AUDIT_LOG_BUFFER_SIZE', Math.max(10_000, 4 * batchSize), { min: 1, max: 10_000_000 });
-  if (bufferSize < batchSize) throw new ConfigError(`AUDIT_LOG_BUFFER_SIZE (${bufferSize}) must be at least AUDIT_BATCH_SIZE (${batchSize})`);
-  return { flushIntervalMs: readDuration(env, 'AUDIT_FLUSH_INTERVAL', '1s', { min: 0 }) * 1000 || 1000, batchSize, bufferSize };
 }
 
 // Names the variable as the operator wrote it: an alias's value is read under AuthGate's name.
@@ -621,4 +596,70 @@ export function readMetricsConfig(env: Env, production: boolean, warnings: strin
   if (!enabled && token) warnings.push('METRICS_TOKEN is set but METRICS_ENABLED is not true: /metrics is not served');
   if (enabled && !token && production) warnings.push('METRICS_ENABLED=true without METRICS_TOKEN: /metrics answers anyone who can reach it; restrict it at the network or set METRICS_TOKEN');
   return { enabled, token, gaugeUpdate };
+}
+
+// --- Operations: per-endpoint request limits and audit retention (issue 11) ----------------------
+
+/**
+ * AuthGate's per-endpoint request limits, per minute, ON by default with AuthGate's values; 0 switches
+ * one off, ENABLE_RATE_LIMIT=false all of them (a malformed value is an error either way). The
+ * guessing limits (failed sign-ins and user codes per account and address) are not among them.
+ */
+function readRequestLimits(env: Env): Config['rateLimits'] {
+  const enabled = readBool(env, 'ENABLE_RATE_LIMIT', true);
+  const perMinute = (name: string, fallback: number) => {
+    const value = readInt(env, name, fallback, { min: 0, max: 100_000 });
+    return enabled ? value : 0;
+  };
+  const registration = readRegistrationLimit(env);
+  return {
+    enabled,
+    deviceCodePerMinute: perMinute('DEVICE_CODE_RATE_LIMIT', 10),
+    registration: enabled ? registration.points : 0,
+    registrationWindowSeconds: registration.windowSeconds,
+    loginPerMinute: perMinute('LOGIN_RATE_LIMIT', 5),
+    tokenPerMinute: perMinute('TOKEN_RATE_LIMIT', 20),
+    deviceVerifyPerMinute: perMinute('DEVICE_VERIFY_RATE_LIMIT', 10),
+    introspectPerMinute: perMinute('INTROSPECT_RATE_LIMIT', 20),
+    failClosed: readBool(env, 'RATE_LIMIT_FAIL_CLOSED', false),
+  };
+}
+
+export interface AuditConfig {
+  /**
+   * ENABLE_AUDIT_LOGGING. false stops the per-request event stream (sign-ins, token issuance, failures,
+   * lockouts, rate-limit hits); the events written with the change they record (administrative and
+   * account changes, mass and family revocations, replay detections, registrations) are still
+   * written: see AuditLogOptions.enabled.
+   */
+  enabled: boolean;
+  flushIntervalMs: number;
+  batchSize: number;
+  bufferSize: number;
+  /** AUDIT_LOG_RETENTION in seconds: events older than this are deleted by housekeeping; 0 = kept forever. */
+  retentionSeconds: number;
+  /** AUDIT_LOG_CLEANUP_INTERVAL: how often the retention cleanup runs. */
+  cleanupIntervalMs: number;
+}
+
+// AUDIT_LOG_BUFFER_SIZE: AuthGate's default is 1000; this server holds more by default (room for several
+// batches while the database is slow), and never less than one batch.
+function readAudit(env: Env): AuditConfig {
+  const batchSize = readInt(env, 'AUDIT_BATCH_SIZE', 100, { min: 1, max: 10_000 });
+  const bufferSize = readInt(env, 'AUDIT_LOG_BUFFER_SIZE', Math.max(10_000, 4 * batchSize), { min: 1, max: 10_000_000 });
+  if (bufferSize < batchSize) throw new ConfigError(`AUDIT_LOG_BUFFER_SIZE (${bufferSize}) must be at least AUDIT_BATCH_SIZE (${batchSize})`);
+  const retentionSeconds = readDuration(env, 'AUDIT_LOG_RETENTION', '2160h', { min: 0 });
+  // A retention shorter than an hour is almost certainly a unit mistake ("90" meant as days is 90 seconds).
+  if (retentionSeconds > 0 && retentionSeconds < 3600) {
+    throw new ConfigError(`AUDIT_LOG_RETENTION must be 0 (keep forever) or at least 1h, got "${env.AUDIT_LOG_RETENTION?.trim()}"`);
+  }
+  return {
+    enabled: readBool(env, 'ENABLE_AUDIT_LOGGING', true),
+    flushIntervalMs: readDuration(env, 'AUDIT_FLUSH_INTERVAL', '1s', { min: 0 }) * 1000 || 1000,
+    batchSize,
+    bufferSize,
+    retentionSeconds,
+    // At most 21 days: Node's timers cannot wait longer than about 24.8 days.
+    cleanupIntervalMs: readDuration(env, 'AUDIT_LOG_CLEANUP_INTERVAL', '24h', { min: 1, max: 21 * 24 * 3600 }) * 1000,
+  };
 }

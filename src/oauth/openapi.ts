@@ -136,6 +136,7 @@ export function openApiDocument(config: Pick<Config, 'baseUrl' | 'dynamicRegistr
           '401': response('InvalidClient'),
           '413': response('OAuthError'),
           '415': response('OAuthError'),
+          '429': response('RateLimited'),
           '503': response('TemporarilyUnavailable'),
         },
       },
@@ -185,6 +186,7 @@ export function openApiDocument(config: Pick<Config, 'baseUrl' | 'dynamicRegistr
           '401': response('InvalidClient'),
           '413': response('OAuthError'),
           '415': response('OAuthError'),
+          '429': response('RateLimited'),
         },
       },
     },
@@ -260,7 +262,8 @@ export function openApiDocument(config: Pick<Config, 'baseUrl' | 'dynamicRegistr
           content: jsonContent(ref('OAuthError')),
         },
         RateLimited: {
-          description: 'Too many requests from this address (`temporarily_unavailable`).',
+          description:
+            'Too many requests (`temporarily_unavailable`): per client for a client that authenticated, else per address. Limited endpoints also send X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (epoch seconds) on every answer.',
           headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait.' } },
           content: jsonContent(ref('OAuthError')),
         },

@@ -101,6 +101,15 @@ export interface AuditLogOptions {
   retryDelaysMs?: readonly number[];
   /** The instance's metrics (audit_buffer_depth, audit_events_dropped_total); a private registry when not given. */
   metrics?: Metrics;
+  /**
+   * ENABLE_AUDIT_LOGGING (default true). false drops what `record` is given (the per-request stream:
+   * sign-ins, token issuance and refresh, a client's own revocations, failures, lockouts, rate-limit
+   * hits) without buffering it. `recordIn` and `recordNow` still write: they record changes that matter
+   * for security (administrative and account changes, mass and family revocations, code and refresh
+   * replays, client registrations), are few, and an operator who turns the stream off for volume or
+   * privacy must still be able to answer "who disabled this user, who revoked all of this client's tokens".
+   */
+  enabled?: boolean;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [100, 500];
@@ -133,8 +142,9 @@ export class AuditLog {
     this.timer.unref();
   }
 
-  /** Buffered: returns at once; the event is written with the next batch. */
+  /** Buffered: returns at once; the event is written with the next batch. Nothing at all when ENABLE_AUDIT_LOGGING=false. */
   record(entry: AuditEntry): void {
+    if (this.opts.enabled === false) return;
     if (this.buffer.length >= this.capacity) {
       // The database is not keeping up (or is down): keep the newest events and say so loudly.
       const dropped = this.buffer.shift()!;

@@ -66,6 +66,21 @@ export class ClientService {
     return client;
   }
 
+  /**
+   * Who a request's credentials prove it is, for keying request limits: `authenticated` when a
+   * confidential client's secret is right, `claimed` for an active public client (its client_id is
+   * public, so anyone can send it), null for anything else (unknown, inactive, wrong or missing
+   * secret). Writes no audit event: the endpoint that runs next authenticates for real and audits
+   * its failure; this must not audit every request twice.
+   */
+  async identify(creds: ClientCredentials): Promise<'authenticated' | 'claimed' | null> {
+    const client = await this.findByClientId(creds.clientId);
+    if (!client || !client.active || client.approvalStatus !== 'approved') return null;
+    if (client.clientType !== 'confidential') return creds.clientSecret === undefined || creds.clientSecret === '' ? 'claimed' : null;
+    if (creds.clientSecret === undefined || !client.clientSecretHash) return null;
+    return constantTimeEqual(sha256Hex(creds.clientSecret), client.clientSecretHash) ? 'authenticated' : null;
+  }
+
   /** Each grant is switched on per client. */
   requireFlow(client: OAuthClient, flow: Flow): void {
     const enabled =

@@ -6,8 +6,7 @@ import type { Context } from 'koa';
 import type { Services } from '../services/index.js';
 import type { Config } from '../config/env.js';
 import type { Logger } from '../ops/logger.js';
-import type { LimitStore } from '../ops/attempt-limiter.js';
-import { rateLimit } from '../http/rate-limit.js';
+import type { LimitName, RequestLimits } from '../http/rate-limit.js';
 import { adminGate } from './admin-gate.js';
 import { auditExportRoutes } from './audit-export.js';
 import { authorizeRoutes } from './authorize.js';
@@ -18,20 +17,32 @@ import { pageRoutes } from './pages/index.js';
 import { staticRoutes } from './static.js';
 import type { Renderer } from './render.js';
 
-export function webRouter(deps: { services: Services; render: Renderer; config: Config; logger: Logger; gql: PageGraphQL; limits?: LimitStore }): Router {
+export function webRouter(deps: { services: Services; render: Renderer; config: Config; logger: Logger; gql: PageGraphQL; limits?: RequestLimits }): Router {
   const router = new Router();
   router.get('/', async (ctx: Context) => deps.render(ctx, 'home.njk'));
   staticRoutes(router);
-  // AuthGate's LOGIN_RATE_LIMIT / DEVICE_VERIFY_RATE_LIMIT: form posts per address per minute, off unless
-  // configured (wrong passwords and user codes are limited per account and address regardless). Registered
-  // before the pages' own handlers, which run only when the limit lets the request through.
+  // AuthGate's LOGIN_RATE_LIMIT / DEVICE_VERIFY_RATE_LIMIT: form posts per address per minute (wrong
+  // passwords and user codes are limited per account and address besides). Registered before the
+  // pages' own handlers, which run only when the limit lets the request through; a refusal is a page.
   const { loginPerMinute, deviceVerifyPerMinute } = deps.config.rateLimits;
-  if (deps.limits && loginPerMinute > 0) {
-    router.post('/login', rateLimit(deps.limits.limiter('ratelimit:login', { points: loginPerMinute, windowSeconds: 60 }), { page: true }));
-  }
-  if (deps.limits && deviceVerifyPerMinute > 0) {
-    router.post('/device/verify', rateLimit(deps.limits.limiter('ratelimit:device_verify', { points: deviceVerifyPerMinute, windowSeconds: 60 }), { page: true }));
-  }
+  const limit = (name: LimitName, max: number) =>
+    deps.limits!.limit(name, {
+      max,
+      windowSeconds: 60,
+      refuse: (ctx, retryAfter) =>
+        deps.render(
+          ctx,
+          'error.njk',
+          {
+            title: 'Too many requests',
+            message: `Too many requests from your network address. Please wait ${retryAfter} second${retryAfter === 1 ? '' : 's'} and try again.`,
+            flash: null,
+          },
+          429,
+        ),
+    });
+  if (deps.limits && loginPerMinute > 0) router.post('/login', limit('login', loginPerMinute));
+  if (deps.limits && deviceVerifyPerMinute > 0) router.post('/device/verify', limit('device_verify', deviceVerifyPerMinute));
   loginRoutes(router, deps);
   deviceRoutes(router, deps);
   authorizeRoutes(router, deps);

@@ -96,8 +96,9 @@ async function benchAuthGate() {
       LOG_LEVEL: 'error',
       ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true',
       DYNAMIC_CLIENT_REGISTRATION_TOKEN: registrationToken,
-      // The bench is one address sending thousands of requests: per-address limits would measure themselves.
-      RATE_LIMIT_DEVICE_CODE: '0',
+      // The bench is one address and a few clients sending thousands of requests: the per-endpoint
+      // request limits (on by default) would measure themselves.
+      ENABLE_RATE_LIMIT: 'false',
       ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
     },
     port,

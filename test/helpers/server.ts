@@ -32,6 +32,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The per-endpoint request limits, under AuthGate's names and this server's older ones. */
+const REQUEST_LIMITS = [
+  'LOGIN_RATE_LIMIT',
+  'DEVICE_CODE_RATE_LIMIT',
+  'RATE_LIMIT_DEVICE_CODE',
+  'TOKEN_RATE_LIMIT',
+  'DEVICE_VERIFY_RATE_LIMIT',
+  'INTROSPECT_RATE_LIMIT',
+  'DYNAMIC_CLIENT_REGISTRATION_RATE_LIMIT',
+  'RATE_LIMIT_REGISTRATION',
+];
+
 export const usingPostgres = Boolean(process.env.TEST_POSTGRES_URL);
 
 /** `opts.logger` replaces the default (LOG_LEVEL) logger, e.g. to read the server's log lines. */
@@ -39,13 +51,15 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
   const dataDir = mkdtempSync(join(tmpdir(), 'authgate-test-'));
   const pg = usingPostgres ? await createTestDatabase() : null;
   const port = await freePort();
-  // Deterministic lifetimes and this suite's long-standing request limits, unless a test sets them
-  // (under either name: setting both would be a conflict).
+  // Deterministic lifetimes unless a test sets them. The per-endpoint request limits are on by
+  // default (LOGIN_RATE_LIMIT 5/min, ...), and tests sign in and call endpoints many times from one
+  // address: they are off in a test server unless the test asks for them, by setting
+  // ENABLE_RATE_LIMIT or a limit to a non-zero value (then the others keep their defaults).
   const given = (...names: string[]) => names.some((name) => name in env);
+  const asksForLimits = Object.entries(env).some(([name, value]) => name === 'ENABLE_RATE_LIMIT' || (REQUEST_LIMITS.includes(name) && value.trim() !== '0'));
   const config = loadConfig({
     ...(given('JWT_EXPIRATION_JITTER') ? {} : { JWT_EXPIRATION_JITTER: '0' }),
-    ...(given('DEVICE_CODE_RATE_LIMIT', 'RATE_LIMIT_DEVICE_CODE') ? {} : { RATE_LIMIT_DEVICE_CODE: '30' }),
-    ...(given('DYNAMIC_CLIENT_REGISTRATION_RATE_LIMIT', 'RATE_LIMIT_REGISTRATION') ? {} : { RATE_LIMIT_REGISTRATION: '20' }),
+    ...(asksForLimits ? {} : { ENABLE_RATE_LIMIT: 'false' }),
     DATA_DIR: dataDir,
     PORT: String(port),
     BASE_URL: `http://127.0.0.1:${port}`,

@@ -5,6 +5,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { Browser } from 'playwright-core';
+import { RequestLimits } from '../../src/http/rate-limit.js';
 import { LimitStore } from '../../src/ops/attempt-limiter.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { openApiDocument } from '../../src/oauth/openapi.js';
@@ -22,7 +23,12 @@ function routed(server: TestServer): string[] {
     config: server.config,
     services: server.authgate.services,
     signer: server.authgate.signer,
-    limits: new LimitStore({ keyPrefix: 'openapi-test:', failClosed: false, logger: createLogger('silent') }),
+    limits: new RequestLimits({
+      keyPrefix: 'openapi-test:',
+      store: new LimitStore({ keyPrefix: 'openapi-test:', failClosed: false, logger: createLogger('silent') }),
+      audit: server.authgate.services.audit,
+      metrics: server.authgate.metrics,
+    }),
   });
   const out = new Set<string>();
   for (const layer of router.stack) for (const m of layer.methods) if (m !== 'HEAD') out.add(`${m} ${layer.path}`);

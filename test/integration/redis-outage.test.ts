@@ -34,7 +34,17 @@ async function setUp(env: Record<string, string> = {}): Promise<Setup> {
   const redis = await startOwnRedis();
   const log = captureLog('info');
   const server = await startTestServer(
-    { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `authgate-test:${randomUUID()}:`, TRUST_PROXY: 'true', ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true', ...env },
+    {
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: `authgate-test:${randomUUID()}:`,
+      TRUST_PROXY: 'true',
+      ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true',
+      // The request limits on device codes and registration are part of what is tested here; the
+      // sign-in form's (5/min) would refuse this test's many sign-ins before the guessing limit does.
+      ENABLE_RATE_LIMIT: 'true',
+      LOGIN_RATE_LIMIT: '0',
+      ...env,
+    },
     { logger: log.logger },
   );
   const username = `user-${randomUUID().slice(0, 8)}`;

@@ -200,7 +200,8 @@ describe('AuthGate variables this server does not implement', () => {
       expect.stringMatching(/^METRICS_CACHE_TYPE is set but not implemented .*METRICS_GAUGE_UPDATE_ENABLED/),
       expect.stringMatching(/^USER_CACHE_TYPE is set but not implemented/),
     ]);
-    expect(load({ ENABLE_AUDIT_LOGGING: 'false' }).warnings).toEqual(['ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log']);
+    // Implemented now (issue 11): no warning.
+    expect(load({ ENABLE_AUDIT_LOGGING: 'false', AUDIT_LOG_RETENTION: '720h', LOGIN_RATE_LIMIT: '5' }).warnings).toEqual([]);
     expect(load({}).warnings).toEqual([]);
   });
 
