@@ -3,7 +3,9 @@
 // verifier): the HMAC-SHA256 signature over timestamp + method + path?query + body, a 5-minute timestamp
 // window, and, stricter than that, no nonce twice. Everything goes through the login page over HTTP.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { signRequest } from '../../src/identity/http-api.js';
 import { hashPassword } from '../../src/services/users.js';
@@ -11,6 +13,7 @@ import { ScriptedBrowser, type Page } from '../helpers/browser.js';
 import { codes, gql, signedInBrowser } from '../helpers/graphql.js';
 import { captureLog, type CapturedLog } from '../helpers/log-capture.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
+import { makeSelfSignedCertificate, type TestCertificate } from '../helpers/tls.js';
 import { ChangeMyPasswordDocument, ResetUserPasswordDocument } from '../graphql/generated/graphql.js';
 
 const SECRET = 'shared-secret-between-services-0123456789';
@@ -47,10 +50,11 @@ class UserServiceStub {
   private server!: Server;
   url = '';
 
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+  async start(tls?: TestCertificate): Promise<void> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = tls ? createHttpsServer({ cert: tls.cert, key: readFileSync(tls.keyFile) }, handler) : createServer(handler);
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   async close(): Promise<void> {
@@ -458,4 +462,35 @@ describe('AUTH_MODE=local with HTTP_API_URL set', () => {
     expect(service.received.map((r) => JSON.parse(r.body).username)).toEqual(['kim']);
     expect(await server.authgate.db.user.findUnique({ where: { username: 'lou' } })).toBeNull();
   });
+});
+
+describe('an https user service with a certificate nobody vouches for', () => {
+  const service = new UserServiceStub();
+  const servers: TestServer[] = [];
+
+  beforeAll(async () => {
+    await service.start(makeSelfSignedCertificate());
+    service.people.set('max', { password: 'max-upstream-pw', id: 'ext-4001' });
+  }, 30_000);
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await service.close();
+  });
+
+  test('refused by default (the password is not sent to an unverified host); HTTP_API_INSECURE_SKIP_VERIFY=true (outside production) accepts it', async () => {
+    const env = { AUTH_MODE: 'http_api', HTTP_API_URL: `${service.url}/verify`, HTTP_API_AUTH_MODE: 'hmac', HTTP_API_AUTH_SECRET: SECRET, HTTP_API_MAX_RETRIES: '0' };
+    const verifying = await startTestServer(env);
+    servers.push(verifying);
+    const refused = await login(verifying, 'max', 'max-upstream-pw');
+    expect(refused.status).toBe(503);
+    expect(service.received).toHaveLength(0);
+    const [failure] = await audit(verifying, { eventType: 'AUTHENTICATION_FAILURE', actorUsername: 'max' });
+    expect(failure!.details).toMatchObject({ reason: 'user_service_unavailable', failure: 'network' });
+
+    const skipping = await startTestServer({ ...env, HTTP_API_INSECURE_SKIP_VERIFY: 'true' });
+    servers.push(skipping);
+    expect((await login(skipping, 'max', 'max-upstream-pw')).status).toBe(302);
+    expect(service.received.map((r) => r.refused)).toEqual([null]);
+    expect(await skipping.authgate.db.user.findUniqueOrThrow({ where: { username: 'max' } })).toMatchObject({ authSource: 'http_api' });
+  }, 30_000);
 });
