@@ -18,6 +18,16 @@ import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpApiConfig } from '../config/env.js';
 import type { Logger } from '../ops/logger.js';
+import { metricsRegistry } from '../ops/metrics.js';
+import { Counter } from 'prom-client';
+
+/** Every request to the user service, retries included, by outcome: watch the retry and failure rates. */
+export const httpApiRequests = new Counter({
+  name: 'http_api_auth_requests_total',
+  help: 'Requests to the HTTP API sign-in user service by outcome (accepted, rejected, or the failure kind)',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry],
+});
 
 /** What the user service says about a person it knows. */
 export interface ExternalIdentity {
@@ -99,8 +109,12 @@ export class HttpApiClient {
         }
       }
       const outcome = await this.attempt(body, attempt, signal);
-      if ('final' in outcome) return outcome.final;
+      if ('final' in outcome) {
+        httpApiRequests.inc({ outcome: outcome.final.accepted ? 'accepted' : 'rejected' });
+        return outcome.final;
+      }
       const failure = 'retry' in outcome ? outcome.retry : outcome.fail;
+      httpApiRequests.inc({ outcome: failure.failure });
       this.logger.warn('the sign-in user service failed', {
         endpoint: this.endpoint,
         attempt,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { signRequest } from '../../src/identity/http-api.js';
+import { httpApiRequests, signRequest } from '../../src/identity/http-api.js';
 import { hashPassword } from '../../src/services/users.js';
 import { ScriptedBrowser, type Page } from '../helpers/browser.js';
 import { codes, gql, signedInBrowser } from '../helpers/graphql.js';
@@ -218,8 +218,12 @@ describe('AUTH_MODE=http_api with an HMAC-signed user service', () => {
 
   test('a 503 then a 200: retried with a fresh timestamp and nonce, and the person is signed in', async () => {
     const from = service.received.length;
+    const count = async (outcome: string) => (await httpApiRequests.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    const before = { failed: await count('server_error'), accepted: await count('accepted') };
     service.plan.push({ status: 503, body: '{"error":"restarting"}' });
     const page = await login(server, 'erin', 'erin-upstream-pw');
+    // Counted per request, retries included (the registry is per process: read as deltas).
+    expect([(await count('server_error')) - before.failed, (await count('accepted')) - before.accepted]).toEqual([1, 1]);
     expect(page.status).toBe(302);
     const sent = service.for('erin', from);
     expect(sent.map((r) => r.answered)).toEqual([503, 200]);
