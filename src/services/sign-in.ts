@@ -151,7 +151,7 @@ export class SignInService {
         throw new SignInRefused('The sign-in service says this is a person who already has another account here. Ask an administrator.');
       }
     }
-    return this.refresh(user, identity, !link);
+    return this.refresh(user, identity, !link, req);
   }
 
   /** A first sign-in (AUTH_MODE=http_api): the account is created, or found by the service's user id. */
@@ -200,23 +200,40 @@ export class SignInService {
       this.failure(username, req, { auth_source: HTTP_API_SOURCE, reason: 'user_disabled', external_id: identity.userId }, outcome.known);
       throw new InvalidCredentials();
     }
-    return this.refresh(outcome.known, identity, false);
+    return this.refresh(outcome.known, identity, false, req);
   }
 
-  /** Keeps the account in step with the service: name and e-mail when they changed (an e-mail another account holds is left), last use. */
-  private async refresh(user: User, identity: ExternalIdentity, link: boolean): Promise<User> {
+  /**
+   * Keeps the account in step with the service: name and e-mail when they changed (an e-mail another
+   * account holds is left as it was), last use. An account disabled while the service was being asked
+   * is not signed in.
+   */
+  private async refresh(user: User, identity: ExternalIdentity, link: boolean, req: RequestInfo, takeEmail = true): Promise<User> {
     const fullName = usableName(identity.fullName);
     const email = usableEmail(identity.email);
     const data: { lastLoginAt: Date; fullName?: string; email?: string } = { lastLoginAt: new Date() };
     if (fullName && fullName !== user.fullName) data.fullName = fullName;
-    if (email && email !== user.email && !(await this.db.user.findUnique({ where: { email }, select: { id: true } }))) data.email = email;
+    if (takeEmail && email && email !== user.email && !(await this.db.user.findUnique({ where: { email }, select: { id: true } }))) data.email = email;
     const connection = { email: email ?? null, displayName: fullName || null, lastUsedAt: new Date() };
-    return writeTransaction(this.db, this.dialect, async (tx) => {
-      const updated = await tx.user.update({ where: { id: user.id }, data });
-      if (link) await tx.oAuthConnection.create({ data: { userId: user.id, provider: HTTP_API_SOURCE, providerUserId: identity.userId, ...connection } });
-      else await tx.oAuthConnection.updateMany({ where: { userId: user.id, provider: HTTP_API_SOURCE }, data: connection });
-      return updated;
-    });
+    let updated: User;
+    try {
+      updated = await writeTransaction(this.db, this.dialect, async (tx) => {
+        const row = await tx.user.update({ where: { id: user.id }, data });
+        if (link) await tx.oAuthConnection.create({ data: { userId: user.id, provider: HTTP_API_SOURCE, providerUserId: identity.userId, ...connection } });
+        else await tx.oAuthConnection.updateMany({ where: { userId: user.id, provider: HTTP_API_SOURCE }, data: connection });
+        return row;
+      });
+    } catch (err) {
+      // Another account took the e-mail meanwhile, or a concurrent sign-in linked the account first.
+      if (!isUniqueViolation(err) || !takeEmail) throw err;
+      const linked = link && (await this.db.oAuthConnection.findUnique({ where: { userId_provider: { userId: user.id, provider: HTTP_API_SOURCE } } }));
+      return this.refresh(user, identity, link && !linked, req, false);
+    }
+    if (!updated.active) {
+      this.failure(updated.username, req, { auth_source: HTTP_API_SOURCE, reason: 'user_disabled', external_id: identity.userId }, updated);
+      throw new InvalidCredentials();
+    }
+    return updated;
   }
 
   private failure(username: string, req: RequestInfo, details: Record<string, unknown>, user: User | null, severity: AuditEntry['severity'] = 'WARNING'): void {

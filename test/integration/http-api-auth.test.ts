@@ -398,6 +398,21 @@ describe('AUTH_MODE=http_api with an HMAC-signed user service', () => {
     expect(await audit(server, { eventType: 'USER_CREATED', actorUsername: 'hugo' })).toHaveLength(1);
   });
 
+  test('later sign-ins keep the name and e-mail in step with the service; a disabled account is not even asked about', async () => {
+    service.people.set('nina', { password: 'nina-upstream-pw', id: 'ext-1010', email: 'nina@corp.example', full_name: 'Nina' });
+    expect((await login(server, 'nina', 'nina-upstream-pw')).status).toBe(302);
+    service.people.set('nina', { password: 'nina-upstream-pw', id: 'ext-1010', email: 'nina.new@corp.example', full_name: 'Nina Renamed' });
+    expect((await login(server, 'nina', 'nina-upstream-pw')).status).toBe(302);
+    expect(await db().user.findUniqueOrThrow({ where: { username: 'nina' } })).toMatchObject({ email: 'nina.new@corp.example', fullName: 'Nina Renamed' });
+
+    await db().user.update({ where: { username: 'nina' }, data: { active: false } });
+    const from = service.received.length;
+    expect((await login(server, 'nina', 'nina-upstream-pw')).status).toBe(401);
+    expect(service.for('nina', from)).toEqual([]);
+    const last = (await audit(server, { eventType: 'AUTHENTICATION_FAILURE', actorUsername: 'nina' })).at(-1)!;
+    expect(last.details).toEqual({ auth_source: 'http_api', reason: 'user_disabled' });
+  });
+
   test('the username now belongs to someone else at the service: refused, the account is not handed over', async () => {
     service.people.set('ivan', { password: 'ivan-upstream-pw', id: 'ext-1009' });
     expect((await login(server, 'ivan', 'ivan-upstream-pw')).status).toBe(302);
