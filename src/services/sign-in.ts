@@ -159,7 +159,7 @@ export class SignInService {
     const email = usableEmail(identity.email);
     const fullName = usableName(identity.fullName);
     const byExternalId = { provider_providerUserId: { provider: HTTP_API_SOURCE, providerUserId: identity.userId } };
-    let outcome: { created: User } | { known: User } | { emailTaken: true };
+    let outcome: { created: User } | { known: User } | { emailTaken: true } | { conflict: true };
     try {
       // Looked up and created in one write transaction: racing first sign-ins of one person end with one account.
       outcome = await writeTransaction(this.db, this.dialect, async (tx) => {
@@ -183,18 +183,22 @@ export class SignInService {
       });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      // A concurrent first sign-in of the same person committed first (PostgreSQL): theirs is the account.
-      const winner = await this.db.oAuthConnection.findUnique({ where: byExternalId, include: { user: true } });
-      if (!winner) {
-        this.failure(username, req, { auth_source: HTTP_API_SOURCE, reason: 'account_conflict', external_id: identity.userId }, null, 'WARNING');
-        throw new SignInRefused('An account with this username or e-mail address already exists here, so a new one cannot be created for you. Ask an administrator.');
-      }
-      outcome = { known: winner.user };
+      outcome = { conflict: true };
     }
     if ('created' in outcome) return outcome.created;
+    if (!('known' in outcome)) {
+      // A concurrent first sign-in of the same person may have committed in between (PostgreSQL reads
+      // each statement's latest commit): then theirs is the account, and it holds the e-mail and username.
+      const winner = await this.db.oAuthConnection.findUnique({ where: byExternalId, include: { user: true } });
+      if (winner) outcome = { known: winner.user };
+    }
     if ('emailTaken' in outcome) {
       this.failure(username, req, { auth_source: HTTP_API_SOURCE, reason: 'email_conflict', external_id: identity.userId }, null, 'WARNING');
       throw new SignInRefused('An account with your e-mail address already exists here, so a new one cannot be created for you. Ask an administrator.');
+    }
+    if ('conflict' in outcome) {
+      this.failure(username, req, { auth_source: HTTP_API_SOURCE, reason: 'account_conflict', external_id: identity.userId }, null, 'WARNING');
+      throw new SignInRefused('An account with this username or e-mail address already exists here, so a new one cannot be created for you. Ask an administrator.');
     }
     if (!outcome.known.active) {
       this.failure(username, req, { auth_source: HTTP_API_SOURCE, reason: 'user_disabled', external_id: identity.userId }, outcome.known);
