@@ -7,8 +7,8 @@
 // - an alias and its AuthGate name both set and meaning different things → startup error naming both;
 // - an AuthGate variable this server does not implement, set → one warning naming it, unless its value
 //   asks for exactly what this server does anyway (e.g. GITHUB_OAUTH_ENABLED=false);
-// - such a variable whose value changes security and cannot be honoured (AUTH_MODE=http_api, an external
-//   sign-in provider enabled, session fingerprinting, ...) → startup error naming it.
+// - such a variable whose value changes security and cannot be honoured (TOKEN_PROVIDER_MODE=http_api, an
+//   external sign-in provider enabled, session fingerprinting, ...) → startup error naming it.
 import { ConfigError } from '../domain/errors.js';
 import { parseDurationSeconds } from './duration.js';
 
@@ -81,7 +81,16 @@ export const VARIABLES: Variable[] = [
   v('CONSENT_REMEMBER', 'bool', 'true', 'Skip the consent page when the same or wider scopes were granted'),
   v('DEVICE_CODE_EXPIRATION', 'duration', '30m', 'Device code lifetime', own),
   v('DEVICE_CODE_POLLING_INTERVAL', 'duration', '5s', 'Minimum device polling interval', own),
-  v('AUTH_MODE', 'string', 'local', 'Only "local" (this database) is supported; http_api stops startup'),
+  v('AUTH_MODE', 'string', 'local', '"local" (accounts made by an admin) or "http_api" (an unknown username is checked with HTTP_API_URL and its account created on success); the seeded admin and local accounts always sign in locally'),
+  v('HTTP_API_URL', 'string', '', 'User service: POST {"username","password"} → {"success","user_id","email","full_name"}; required with AUTH_MODE=http_api'),
+  v('HTTP_API_TIMEOUT', 'duration', '10s', 'Bounds the whole sign-in call to the user service, retries included'),
+  v('HTTP_API_MAX_RETRIES', 'int', '3', 'Retries on network errors, 5xx and 429 (never on another 4xx or success:false); 0 = none'),
+  v('HTTP_API_RETRY_DELAY', 'duration', '1s', 'First retry delay, doubled per retry ("500ms" allowed)'),
+  v('HTTP_API_MAX_RETRY_DELAY', 'duration', '10s', 'Longest retry delay'),
+  v('HTTP_API_AUTH_MODE', 'string', 'none', '"none", "simple" (HTTP_API_AUTH_SECRET in HTTP_API_AUTH_HEADER) or "hmac" (X-Signature, X-Timestamp, X-Nonce)'),
+  v('HTTP_API_AUTH_SECRET', 'string', '', 'Shared secret for simple or hmac; required with them'),
+  v('HTTP_API_AUTH_HEADER', 'string', 'X-API-Secret', 'Header carrying the secret in simple mode'),
+  v('HTTP_API_INSECURE_SKIP_VERIFY', 'bool', 'false', "Accept any TLS certificate from the user service; refused in production"),
   v('DEFAULT_ADMIN_PASSWORD', 'string', '(random)', 'Password of the admin user created on first run (8+ characters)'),
   v('SESSION_SECRET', 'string', '(generated in development)', 'Signs the session cookie, at least 32 characters; required in production'),
   v('SESSION_MAX_AGE', 'duration', '3600', 'Absolute session lifetime (seconds, or a duration)'),
@@ -158,10 +167,6 @@ export const UNIMPLEMENTED: Unimplemented[] = [
     honoured: (value) => value.trim() === 'local',
     accepts: 'local',
     refuse: (value) => (value.trim() === 'local' ? undefined : 'issuing tokens through an external HTTP API is not implemented'),
-  },
-  {
-    names: ['HTTP_API_URL', 'HTTP_API_TIMEOUT', 'HTTP_API_INSECURE_SKIP_VERIFY', 'HTTP_API_AUTH_MODE', 'HTTP_API_AUTH_SECRET', 'HTTP_API_AUTH_HEADER', 'HTTP_API_MAX_RETRIES', 'HTTP_API_RETRY_DELAY', 'HTTP_API_MAX_RETRY_DELAY'],
-    reason: 'sign-in through an HTTP API (AUTH_MODE=http_api) is not implemented; users sign in against this database',
   },
   {
     names: ['TOKEN_API_URL', 'TOKEN_API_TIMEOUT', 'TOKEN_API_INSECURE_SKIP_VERIFY', 'TOKEN_API_AUTH_MODE', 'TOKEN_API_AUTH_SECRET', 'TOKEN_API_AUTH_HEADER', 'TOKEN_API_MAX_RETRIES', 'TOKEN_API_RETRY_DELAY', 'TOKEN_API_MAX_RETRY_DELAY'],

@@ -13,3 +13,15 @@ export function parseDurationSeconds(text: string): number | null {
   }
   return Math.round(total);
 }
+
+/** Parses a duration to whole milliseconds ("500ms", "1s", "1m30s"); a bare integer is seconds. Null when not a duration. */
+export function parseDurationMilliseconds(text: string): number | null {
+  const value = text.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  if (!/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(value)) return null;
+  let total = 0;
+  for (const [, amount, , unit] of value.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(amount) * UNIT_SECONDS[unit!]! * 1000;
+  }
+  return Math.round(total);
+}

@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { ConfigError } from '../domain/errors.js';
 import { checkUnimplemented, resolveAliases } from './authgate-compat.js';
-import { parseDurationSeconds } from './duration.js';
+import { parseDurationMilliseconds, parseDurationSeconds } from './duration.js';
 import { postgresUrlFromDsn } from './dsn.js';
 import { resolveSecrets } from './secrets.js';
 import type { SigningAlgorithm } from '../keys/signing-key.js';
@@ -92,6 +92,11 @@ export interface Config {
   deviceFlow: DeviceFlowCompat;
   // --- Prometheus metrics (issue 11): see readMetricsConfig at the end of this file ---
   metrics: MetricsConfig;
+  // --- External identity: sign-in through an HTTP API (issue 12): see readHttpApiAuth at the end of this file ---
+  /** local: new accounts only by an admin; http_api: an unknown username is checked with the HTTP API and created on success. */
+  authMode: AuthMode;
+  /** The user service behind AUTH_MODE=http_api (set whenever HTTP_API_URL is): accounts created through it keep signing in through it. */
+  httpApi?: HttpApiConfig;
 }
 
 /** Limits and developer tools of the GraphQL API (/graphql). */
@@ -130,7 +135,6 @@ export function loadConfig(rawEnv: Env = process.env): Config {
 function readConfig(env: Env): Config {
   const warnings = checkUnimplemented(env);
   const production = env.NODE_ENV === 'production' || ['production', 'true', '1'].includes(env.ENVIRONMENT?.trim().toLowerCase() ?? '');
-  readEnum(env, 'AUTH_MODE', ['local'] as const, 'local', 'sign-in through an HTTP API (http_api) is not implemented, so this server will not start with it');
   const { host, port } = readListenAddress(env);
   const tls = readTls(env);
   const baseUrl = readBaseUrl(env, port, Boolean(tls));
@@ -218,6 +222,7 @@ function readConfig(env: Env): Config {
     graphql: readGraphQLConfig(env, production),
     deviceFlow: readDeviceFlowCompat(env),
     metrics: readMetricsConfig(env, production, warnings),
+    ...readHttpApiAuth(env, production, warnings),
   };
   if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {
     throw new ConfigError('DEFAULT_ADMIN_PASSWORD must be at least 8 characters');
@@ -661,5 +666,98 @@ function readAudit(env: Env): AuditConfig {
     retentionSeconds,
     // At most 21 days: Node's timers cannot wait longer than about 24.8 days.
     cleanupIntervalMs: readDuration(env, 'AUDIT_LOG_CLEANUP_INTERVAL', '24h', { min: 1, max: 21 * 24 * 3600 }) * 1000,
+  };
+}
+
+// --- External identity: sign-in through an HTTP API (issue 12) -----------------------------------
+// AuthGate's AUTH_MODE=http_api and HTTP_API_* (configuration guide), read together here.
+
+export type AuthMode = 'local' | 'http_api';
+
+export type HttpApiAuth = { mode: 'none' } | { mode: 'simple'; header: string; secret: string } | { mode: 'hmac'; secret: string };
+
+export interface HttpApiConfig {
+  url: string;
+  /** Bounds the whole sign-in call, retries and backoff included: a person is waiting on the page. */
+  timeoutMs: number;
+  /** Retries after the first attempt (0 = none), on network errors, 5xx and 429 only. */
+  maxRetries: number;
+  /** First backoff; doubled per retry up to maxRetryDelayMs. */
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  /** Accept any TLS certificate from the user service (never in production). */
+  insecureSkipVerify: boolean;
+  auth: HttpApiAuth;
+}
+
+const HTTP_API_VARIABLES = ['HTTP_API_URL', 'HTTP_API_TIMEOUT', 'HTTP_API_INSECURE_SKIP_VERIFY', 'HTTP_API_AUTH_MODE', 'HTTP_API_AUTH_SECRET', 'HTTP_API_AUTH_HEADER', 'HTTP_API_MAX_RETRIES', 'HTTP_API_RETRY_DELAY', 'HTTP_API_MAX_RETRY_DELAY'];
+
+export function readHttpApiAuth(env: Env, production: boolean, warnings: string[]): { authMode: AuthMode; httpApi?: HttpApiConfig } {
+  const authMode = readEnum(env, 'AUTH_MODE', ['local', 'http_api'] as const, 'local');
+  const rawUrl = env.HTTP_API_URL?.trim();
+  if (!rawUrl) {
+    if (authMode === 'http_api') throw new ConfigError('AUTH_MODE=http_api needs HTTP_API_URL (the user service that checks usernames and passwords)');
+    const stray = HTTP_API_VARIABLES.filter((name) => env[name]?.trim());
+    if (stray.length) warnings.push(`${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set without HTTP_API_URL and ${stray.length === 1 ? 'has' : 'have'} no effect`);
+    return { authMode };
+  }
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new ConfigError(`HTTP_API_URL is not a valid URL: "${rawUrl}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`HTTP_API_URL must be an http:// or https:// URL, got "${rawUrl}"`);
+  if (url.username || url.password) throw new ConfigError('HTTP_API_URL must not carry credentials; use HTTP_API_AUTH_MODE and HTTP_API_AUTH_SECRET');
+  if (url.hash) throw new ConfigError('HTTP_API_URL must not have a fragment');
+  if (production && url.protocol === 'http:' && !isLoopbackUrl(url.toString())) {
+    warnings.push('HTTP_API_URL uses plain http:// to a non-loopback host: passwords travel unencrypted to the user service');
+  }
+  const insecureSkipVerify = readBool(env, 'HTTP_API_INSECURE_SKIP_VERIFY', false);
+  if (insecureSkipVerify && production) throw new ConfigError('HTTP_API_INSECURE_SKIP_VERIFY=true is refused in production: the user service receives passwords, so its certificate must be verified');
+  const ms = (name: string, fallback: string, min: number, max: number) => {
+    const raw = env[name]?.trim() || fallback;
+    const value = parseDurationMilliseconds(raw);
+    if (value === null) throw new ConfigError(`${name} must be a duration like "500ms", "10s" or "1m", got "${raw}"`);
+    if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} ms and ${max / 1000} s, got "${raw}"`);
+    return value;
+  };
+  const timeoutMs = ms('HTTP_API_TIMEOUT', '10s', 100, 600_000);
+  const retryDelayMs = ms('HTTP_API_RETRY_DELAY', '1s', 1, 600_000);
+  const maxRetryDelayMs = ms('HTTP_API_MAX_RETRY_DELAY', '10s', 1, 600_000);
+  if (maxRetryDelayMs < retryDelayMs) throw new ConfigError(`HTTP_API_MAX_RETRY_DELAY (${maxRetryDelayMs} ms) must be at least HTTP_API_RETRY_DELAY (${retryDelayMs} ms)`);
+  const mode = readEnum(env, 'HTTP_API_AUTH_MODE', ['none', 'simple', 'hmac'] as const, 'none');
+  // Used as given (not trimmed): the user service holds the same bytes.
+  const secret = env.HTTP_API_AUTH_SECRET?.trim() ? env.HTTP_API_AUTH_SECRET : '';
+  let auth: HttpApiAuth;
+  if (mode === 'none') {
+    if (secret) warnings.push('HTTP_API_AUTH_SECRET is set but HTTP_API_AUTH_MODE is none: the secret is not sent; set HTTP_API_AUTH_MODE=simple or hmac');
+    if (production) warnings.push('HTTP_API_AUTH_MODE=none: the user service cannot tell this server\'s requests from anyone else\'s; hmac is recommended');
+    auth = { mode: 'none' };
+  } else {
+    if (!secret) throw new ConfigError(`HTTP_API_AUTH_MODE=${mode} needs HTTP_API_AUTH_SECRET`);
+    if (mode === 'simple') {
+      const header = env.HTTP_API_AUTH_HEADER?.trim() || 'X-API-Secret';
+      // An HTTP token (RFC 9110 §5.6.2) and not one fetch manages itself.
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) throw new ConfigError(`HTTP_API_AUTH_HEADER must be a header name, got "${header}"`);
+      if (/^(host|content-type|content-length|connection|transfer-encoding|cookie)$/i.test(header)) throw new ConfigError(`HTTP_API_AUTH_HEADER cannot be ${header}`);
+      if (!/^[\x20-\x7e]+$/.test(secret)) throw new ConfigError('HTTP_API_AUTH_SECRET must be printable ASCII to travel in a header');
+      auth = { mode: 'simple', header, secret };
+    } else {
+      auth = { mode: 'hmac', secret };
+    }
+  }
+  if (mode !== 'simple' && env.HTTP_API_AUTH_HEADER?.trim()) warnings.push(`HTTP_API_AUTH_HEADER is only used with HTTP_API_AUTH_MODE=simple (it is ${mode}) and has no effect`);
+  return {
+    authMode,
+    httpApi: {
+      url: url.toString(),
+      timeoutMs,
+      maxRetries: readInt(env, 'HTTP_API_MAX_RETRIES', 3, { min: 0, max: 20 }),
+      retryDelayMs,
+      maxRetryDelayMs,
+      insecureSkipVerify,
+      auth,
+    },
   };
 }

@@ -180,3 +180,20 @@ export class TemporarilyUnavailable extends OAuthError {
     super('temporarily_unavailable', description, 503);
   }
 }
+
+// --- External identity (issue 12) ---
+
+/**
+ * The sign-in source an account uses (an HTTP API user service) gave no answer: timed out, kept failing
+ * or answered something that is not its documented reply. Nothing was created or changed.
+ */
+export class SignInSourceUnavailable extends TemporarilyUnavailable {
+  constructor() {
+    super('The sign-in service is not answering right now. Please try again in a minute.', 30);
+  }
+}
+
+/** The credentials were accepted by an external source but this server will not sign the person in; the message is safe to show. */
+export class SignInRefused extends Error {
+  override name = 'SignInRefused';
+}

@@ -65,6 +65,13 @@ export class Metrics {
   readonly tokenValidationDuration = new Histogram({ name: 'oauth_token_validation_duration_seconds', help: 'Time to validate a token', labelNames: ['provider'] as const, registers: this.r });
 
   // --- Authentication (AuthGate) ---
+  /** Every request to the HTTP API sign-in user service, retries included, by outcome (accepted, rejected, or the failure kind). */
+  readonly httpApiAuthRequests = new Counter({
+    name: 'http_api_auth_requests_total',
+    help: 'Requests to the HTTP API sign-in user service by outcome (accepted, rejected, or the failure kind)',
+    labelNames: ['outcome'] as const,
+    registers: this.r,
+  });
   readonly authAttempts = new Counter({ name: 'auth_attempts_total', help: 'Credential checks, by method and result', labelNames: ['method', 'result'] as const, registers: this.r });
   readonly authLogin = new Counter({ name: 'auth_login_total', help: 'Sign-in requests, by auth_source and result', labelNames: ['auth_source', 'result'] as const, registers: this.r });
   readonly authLogout = new Counter({ name: 'auth_logout_total', help: 'Sign-outs', registers: this.r });

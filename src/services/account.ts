@@ -156,7 +156,10 @@ export class AccountService {
   ): Promise<{ sessionsEnded: number }> {
     const user = await this.db.user.findUnique({ where: { id: userId } });
     if (!user || !user.active) throw new NotFound('user not found');
-    if (user.authSource !== 'local' || !user.passwordHash) throw new BadInput('this account signs in elsewhere; its password cannot be changed here');
+    if (user.authSource !== 'local' || !user.passwordHash) {
+      const where = user.authSource === 'http_api' ? "through your organisation's sign-in service, where its password is managed" : `through ${user.authSource}`;
+      throw new BadInput(user.authSource === 'local' ? 'this account has no password here to change' : `this account signs in elsewhere (${where}); its password cannot be changed here`);
+    }
     const currentHash = user.passwordHash;
     // Limited like a sign-in, counted before the check: a stolen session must not become a way to
     // guess the password (and then lock its owner out by changing it).

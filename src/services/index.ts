@@ -21,7 +21,8 @@ import { DeviceCodeService } from './device-codes.js';
 import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
-import { SignInService } from './sign-in.js';
+import { HttpApiClient } from '../identity/http-api.js';
+import { SignInService, type SignInSources } from './sign-in.js';
 import { StatsService } from './stats.js';
 import { TokenAdminService } from './token-admin.js';
 import { TokenService } from './tokens.js';
@@ -60,7 +61,7 @@ export interface Services {
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; metrics: Metrics }): Services {
   const { db, config, signer, logger, limits, metrics } = deps;
   const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect, metrics });
-  const users = new UserService(db, audit);
+  const users = new UserService(db);
   const clients = new ClientService(db, audit);
   const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration);
   const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), metrics);
@@ -75,7 +76,7 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const userInfo = new UserInfoService(tokens);
   // One password-guessing policy for signing in and for proving the current password.
   const passwordGuessing = new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT');
-  const signIn = new SignInService(users, audit, passwordGuessing, metrics);
+  const signIn = new SignInService(db, audit, passwordGuessing, signInSources(config, logger, metrics), config.database.dialect, metrics);
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
   const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, metrics);
   const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
@@ -88,4 +89,9 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
     sessions, revocation, introspection, userInfo, signIn, userCodeEntry, userAdmin, clientAdmin, tokenAdmin, auditQuery,
     account, stats, metrics,
   };
+}
+
+/** The sign-in sources configured: local passwords always, the HTTP API user service when HTTP_API_URL is set. */
+function signInSources(config: Config, logger: Logger, metrics: Metrics): SignInSources {
+  return { authMode: config.authMode, httpApi: config.httpApi ? new HttpApiClient(config.httpApi, logger.child({ component: 'http_api' }), metrics) : undefined };
 }

@@ -2,7 +2,7 @@
 // SignInService; this page translates: form in, session and redirect or the form again with why.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { BadInput, InvalidCredentials, TooManyAttempts } from '../domain/errors.js';
+import { BadInput, InvalidCredentials, SignInRefused, TemporarilyUnavailable, TooManyAttempts } from '../domain/errors.js';
 import { randomToken } from '../domain/crypto.js';
 import { requestInfo } from '../http/request-info.js';
 import type { SignInService } from '../services/sign-in.js';
@@ -41,6 +41,12 @@ export function loginRoutes(router: Router, deps: { services: { signIn: SignInSe
       }
       if (err instanceof InvalidCredentials) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 401);
       if (err instanceof BadInput) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 400);
+      if (err instanceof SignInRefused) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 403);
+      // The user service (or the limit store) is not answering: said on the form, so the person can simply retry.
+      if (err instanceof TemporarilyUnavailable) {
+        ctx.set('Retry-After', String(err.retryAfter));
+        return render(ctx, 'login.njk', { redirect, username, error: err.description }, 503);
+      }
       throw err;
     }
   });

@@ -101,7 +101,7 @@ describe('server', () => {
   }
 
   test.each([[['server']], [[]]])('%j starts the server; unimplemented AuthGate variables are logged at warn level; SIGTERM stops it with 0', async (args) => {
-    const server = await start(args, { HTTP_API_URL: 'https://auth.example.com/api/verify', USER_CACHE_TTL: '5m' });
+    const server = await start(args, { TOKEN_API_URL: 'https://tokens.example.com/api', USER_CACHE_TTL: '5m' });
     const res = await fetch(`http://127.0.0.1:${server.port}/health`);
     expect(res.status).toBe(200);
     const lines = server
@@ -110,7 +110,7 @@ describe('server', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { level: string; msg: string });
     const warnings = lines.filter((line) => line.level === 'warn').map((line) => line.msg);
-    expect(warnings).toEqual([expect.stringMatching(/^HTTP_API_URL is set but not implemented/), expect.stringMatching(/^USER_CACHE_TTL is set but not implemented/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^TOKEN_API_URL is set but not implemented/), expect.stringMatching(/^USER_CACHE_TTL is set but not implemented/)]);
     child!.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });
@@ -118,7 +118,7 @@ describe('server', () => {
   test.each([
     [{ SHUTDOWN_TIMEOUT: '5s', SERVER_SHUTDOWN_TIMEOUT: '9s' }, 'SERVER_SHUTDOWN_TIMEOUT=9s and SHUTDOWN_TIMEOUT=5s disagree'],
     [{ PORT: '1' }, 'and PORT=1 disagree on the port'],
-    [{ AUTH_MODE: 'http_api' }, 'AUTH_MODE must be "local", got "http_api"'],
+    [{ AUTH_MODE: 'http_api' }, 'AUTH_MODE=http_api needs HTTP_API_URL'],
     [{ GITEA_OAUTH_ENABLED: 'true' }, 'GITEA_OAUTH_ENABLED=true: sign-in through external identity providers is not implemented'],
     [{ TLS_CERT_FILE: '/etc/authgate/tls/fullchain.pem' }, 'TLS_CERT_FILE is set but TLS_KEY_FILE is not'],
     [{ DATABASE_DRIVER: 'postgres', DATABASE_DSN: 'host=localhost dbname' }, 'DATABASE_DSN is not a valid PostgreSQL DSN'],

@@ -132,8 +132,8 @@ describe('ops services', () => {
     const { sessionsEnded } = await services.account.changePassword(user.id, { currentPassword: 'bob-password-1', newPassword: 'new-password-1' }, keep, REQ);
     expect(sessionsEnded).toBe(2);
     expect((await services.account.sessions(user.id)).map((s) => s.id)).toEqual([keep]);
-    await expect(services.users.authenticate(user.username, 'new-password-1', REQ)).resolves.toMatchObject({ id: user.id });
-    await expect(services.users.authenticate(user.username, 'bob-password-1', REQ)).rejects.toThrow();
+    await expect(services.signIn.signIn(user.username, 'new-password-1', REQ)).resolves.toMatchObject({ id: user.id });
+    await expect(services.signIn.signIn(user.username, 'bob-password-1', REQ)).rejects.toThrow();
     await services.audit.flush();
     const events = await db.auditEvent.findMany({ where: { subjectId: user.id, eventType: { in: ['PASSWORD_CHANGED', 'PASSWORD_CHANGE_FAILED'] } } });
     expect(events.map((e) => e.eventType).sort()).toEqual(['PASSWORD_CHANGED', 'PASSWORD_CHANGE_FAILED']);
@@ -168,8 +168,8 @@ describe('ops services', () => {
     await services.consents.grant(alice, client, ['read'], REQ);
     await services.audit.flush(); // earlier tests' buffered events must not land between the two snapshots
     const before = await services.stats.stats('HOUR');
-    await services.users.authenticate('admin', 'wrong', REQ).catch(() => undefined);
-    await services.users.authenticate(alice.username, 'alice-password-1', REQ);
+    await services.signIn.signIn('admin', 'wrong', REQ).catch(() => undefined);
+    await services.signIn.signIn(alice.username, 'alice-password-1', REQ);
     await issue(alice);
     await services.audit.flush();
     const after = await services.stats.stats('HOUR');

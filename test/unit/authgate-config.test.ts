@@ -194,9 +194,9 @@ describe('JWT_EXPIRATION_JITTER', () => {
 
 describe('AuthGate variables this server does not implement', () => {
   test('one warning per set variable, naming it; values that ask for what this server does anyway pass silently', () => {
-    const config = load({ HTTP_API_URL: 'https://auth.example.com/api/verify', USER_CACHE_TYPE: 'memory', GITHUB_OAUTH_ENABLED: 'false', TOKEN_CACHE_ENABLED: 'false', AUTH_MODE: 'local', METRICS_CACHE_TYPE: 'redis', METRICS_ENABLED: 'false' });
+    const config = load({ TOKEN_API_URL: 'https://tokens.example.com/api', USER_CACHE_TYPE: 'memory', GITHUB_OAUTH_ENABLED: 'false', TOKEN_CACHE_ENABLED: 'false', AUTH_MODE: 'local', METRICS_CACHE_TYPE: 'redis', METRICS_ENABLED: 'false' });
     expect(config.warnings).toEqual([
-      expect.stringMatching(/^HTTP_API_URL is set but not implemented by this server and has no effect: /),
+      expect.stringMatching(/^TOKEN_API_URL is set but not implemented by this server and has no effect: /),
       expect.stringMatching(/^METRICS_CACHE_TYPE is set but not implemented .*METRICS_GAUGE_UPDATE_ENABLED/),
       expect.stringMatching(/^USER_CACHE_TYPE is set but not implemented/),
     ]);
@@ -206,7 +206,7 @@ describe('AuthGate variables this server does not implement', () => {
   });
 
   test.each([
-    [{ AUTH_MODE: 'http_api' }, /^AUTH_MODE must be "local", got "http_api": sign-in through an HTTP API/],
+    [{ AUTH_MODE: 'ldap' }, /^AUTH_MODE must be one of local, http_api, got "ldap"/],
     [{ TOKEN_PROVIDER_MODE: 'http_api' }, /^TOKEN_PROVIDER_MODE=http_api: issuing tokens through an external HTTP API is not implemented/],
     [{ GITHUB_OAUTH_ENABLED: 'true' }, /^GITHUB_OAUTH_ENABLED=true: sign-in through external identity providers is not implemented/],
     [{ MICROSOFT_OAUTH_ENABLED: '1' }, /^MICROSOFT_OAUTH_ENABLED=1: /],
