@@ -18,6 +18,7 @@ import { securityHeaders } from './http/security-headers.js';
 import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
 import { LimitStore } from './ops/attempt-limiter.js';
+import { Caches } from './ops/cache.js';
 import { healthEndpoint } from './ops/health.js';
 import { scheduleHousekeeping } from './ops/housekeeping.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
@@ -38,6 +39,8 @@ export interface AuthGate {
   app: Koa;
   db: Db;
   services: Services;
+  /** The read-through caches (clients, users, token status); writes made outside the services must invalidate here. */
+  caches: Caches;
   signer: JwtSigner;
   seed: SeedResult;
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -60,10 +63,19 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   if (migration.applied.length > 0) logger.info('database migrated', { applied: migration.applied });
   // Before the database client: a Redis that cannot be reached stops startup with nothing left open.
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger, { connectTimeoutMs: config.timeouts.redisConnMs }) : undefined;
+  // With Redis, cache invalidations reach every instance, whatever the cache types: pub/sub needs a connection of its own.
+  const cacheSubscriber = config.redisUrl
+    ? await connectRedis(config.redisUrl, logger, { connectTimeoutMs: config.timeouts.redisConnMs }).catch((err: unknown) => {
+        redis?.disconnect();
+        throw err;
+      })
+    : undefined;
   const db = createPrismaClient(config.database);
   const signer = await loadSigner(config, db);
   const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger });
-  const services = createServices({ db, config, signer, logger, limits });
+  const caches = new Caches(config.caches, { redis, subscriber: cacheSubscriber, keyPrefix: config.redisKeyPrefix, logger });
+  await caches.start();
+  const services = createServices({ db, config, signer, logger, limits, caches });
   const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger });
 
   const app = new Koa({ proxy: config.trustProxy });
@@ -114,6 +126,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     app,
     db,
     services,
+    caches,
     signer,
     seed,
     async listen(port = config.port, host = config.host) {
@@ -145,6 +158,10 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       await withTimeout(db.$disconnect(), config.timeouts.dbCloseMs, () => new Error('DB_CLOSE_TIMEOUT')).catch((err: unknown) =>
         logger.error('database close did not finish', errorFields(err)),
       );
+      caches.close();
+      if (cacheSubscriber) {
+        await withTimeout(closeRedis(cacheSubscriber), config.timeouts.redisCloseMs, () => new Error('REDIS_CLOSE_TIMEOUT')).catch(() => cacheSubscriber.disconnect());
+      }
       if (redis) {
         await withTimeout(closeRedis(redis), config.timeouts.redisCloseMs, () => new Error('REDIS_CLOSE_TIMEOUT')).catch((err: unknown) => {
           logger.error('Redis close did not finish', errorFields(err));

@@ -11,6 +11,7 @@ import { parseDurationSeconds } from './duration.js';
 import { postgresUrlFromDsn } from './dsn.js';
 import { resolveSecrets } from './secrets.js';
 import type { SigningAlgorithm } from '../keys/signing-key.js';
+import type { CacheSettings } from '../ops/cache.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgresql'; url: string };
 
@@ -87,6 +88,8 @@ export interface Config {
   graphql: GraphQLConfig;
   // --- AuthGate protocol compatibility (issue 9): see readDeviceFlowCompat at the end of this file ---
   deviceFlow: DeviceFlowCompat;
+  // --- Caches (issue 11): see readCaches at the end of this file ---
+  caches: CachesConfig;
 }
 
 /** Limits and developer tools of the GraphQL API (/graphql). */
@@ -228,7 +231,9 @@ function readConfig(env: Env): Config {
     logLevel: readEnum(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     graphql: readGraphQLConfig(env, production),
     deviceFlow: readDeviceFlowCompat(env),
+    caches: readCaches(env),
   };
+  requireRedisForCaches(config);
   if (!readBool(env, 'ENABLE_AUDIT_LOGGING', true)) {
     warnings.push('ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log');
   }
@@ -592,4 +597,46 @@ function readFraction(env: Env, name: string, fallback: number, max: number): nu
     throw new ConfigError(`${name} must be a fraction between 0 and ${max} (e.g. "0.2" or "20%"), got "${raw}"`);
   }
   return value;
+}
+
+// --- Caches (issue 11) -----------------------------------------------------------------------------
+// AuthGate's USER_CACHE_*, CLIENT_CACHE_*, TOKEN_CACHE_* (see ops/cache.ts). `none` is this server's own
+// value: no cache, for several instances without Redis (whose memory copies nothing would invalidate).
+
+export interface CachesConfig {
+  client: CacheSettings;
+  user: CacheSettings;
+  /** Off unless TOKEN_CACHE_ENABLED (AuthGate's default). */
+  token: CacheSettings;
+}
+
+const CACHE_TYPES = ['memory', 'redis', 'redis-aside', 'none'] as const;
+
+function readCacheSettings(env: Env, name: 'USER' | 'CLIENT' | 'TOKEN', ttl: string, clientTtl: string, enabled = true): CacheSettings {
+  const type = readEnum(env, `${name}_CACHE_TYPE`, CACHE_TYPES, 'memory');
+  return {
+    type: enabled ? type : 'none',
+    ttlMs: readDuration(env, `${name}_CACHE_TTL`, ttl, { min: 1 }) * 1000,
+    clientTtlMs: readDuration(env, `${name}_CACHE_CLIENT_TTL`, clientTtl, { min: 1 }) * 1000,
+    maxBytes: readInt(env, `${name}_CACHE_SIZE_PER_CONN`, 32, { min: 1, max: 65_536 }) * 1024 * 1024,
+  };
+}
+
+export function readCaches(env: Env): CachesConfig {
+  return {
+    client: readCacheSettings(env, 'CLIENT', '5m', '30s'),
+    user: readCacheSettings(env, 'USER', '5m', '30s'),
+    token: readCacheSettings(env, 'TOKEN', '10h', '1h', readBool(env, 'TOKEN_CACHE_ENABLED', false)),
+  };
+}
+
+function requireRedisForCaches(config: Config): void {
+  if (config.redisUrl) return;
+  for (const [name, settings] of Object.entries(config.caches)) {
+    if (settings.type === 'redis' || settings.type === 'redis-aside') {
+      throw new ConfigError(
+        `${name.toUpperCase()}_CACHE_TYPE=${settings.type} needs Redis: set REDIS_URL (or RATE_LIMIT_STORE=redis with REDIS_ADDR, REDIS_PASSWORD, REDIS_DB)`,
+      );
+    }
+  }
 }

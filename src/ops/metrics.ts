@@ -33,3 +33,9 @@ export const auditBufferDepth = new Gauge({
   help: 'Audit events buffered in memory, not yet written',
   registers: [metricsRegistry],
 });
+
+// --- Caches (issue 11) ---
+/** Reads answered by a cache (`cache`: client, user, token); a Redis-backed hit counts on the reading instance. */
+export const cacheHits = new Counter({ name: 'cache_hits_total', help: 'Reads answered by a cache', labelNames: ['cache'] as const, registers: [metricsRegistry] });
+/** Reads a cache could not answer, so the database did. */
+export const cacheMisses = new Counter({ name: 'cache_misses_total', help: 'Cache reads that went to the database', labelNames: ['cache'] as const, registers: [metricsRegistry] });

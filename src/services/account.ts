@@ -5,6 +5,7 @@
 import bcrypt from 'bcryptjs';
 import type { Db, OAuthClient, Prisma, Session, Token, UserAuthorization } from '../db/client.js';
 import { BadInput, NotFound } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import type { AttemptPolicy } from './attempt-policy.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
@@ -51,6 +52,7 @@ export class AccountService {
     private readonly audit: AuditLog,
     /** The sign-in guessing policy: proving the current password counts against the same account limit. */
     private readonly guessing: AttemptPolicy,
+    private readonly caches: Caches,
   ) {}
 
   /** Browser sessions that have not expired. Session ids are the stored SHA-256 of the cookie's id. */
@@ -135,6 +137,7 @@ export class AccountService {
       });
       return count;
     });
+    await this.caches.tokensChanged();
     return { authorization: { ...authorization, revokedAt: authorization.revokedAt ?? now }, tokensRevoked };
   }
 
@@ -188,6 +191,7 @@ export class AccountService {
       });
       return ended.count;
     });
+    await this.caches.userChanged(user.id);
     return { sessionsEnded };
   }
 }

@@ -10,6 +10,7 @@ import { InvalidGrant, InvalidRequest, InvalidScope, OAuthError, UnauthorizedCli
 import { validateChallenge, verifyCodeVerifier } from '../domain/pkce.js';
 import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
+import type { Caches } from '../ops/cache.js';
 import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
 import { parseRedirectUris } from './clients.js';
@@ -54,6 +55,7 @@ export class AuthorizationCodeService {
     private readonly tokens: TokenService,
     private readonly audit: AuditLog,
     private readonly config: Pick<Config, 'authorizationCode' | 'database'>,
+    private readonly caches: Caches,
   ) {}
 
   /** Stage one: a known, active, approved client and an exactly registered redirect_uri. */
@@ -178,6 +180,7 @@ export class AuthorizationCodeService {
   /** A code presented after it was used: revoke what it issued, in a transaction of its own. */
   private async settleReplay(codeId: string, client: OAuthClient, req: RequestInfo): Promise<never> {
     const outcome = await writeTransaction(this.db, this.config.database.dialect, (tx) => this.revokeReplayed(tx, codeId, client, req));
+    await this.caches.tokensChanged();
     await this.audit.recordNow(outcome.audit!);
     throw outcome.error;
   }

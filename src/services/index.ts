@@ -3,6 +3,7 @@ import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
+import type { Caches } from '../ops/cache.js';
 import type { Logger } from '../ops/logger.js';
 import { AttemptPolicy } from './attempt-policy.js';
 import { AccountService } from './account.js';
@@ -54,31 +55,31 @@ export interface Services {
   stats: StatsService;
 }
 
-export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore }): Services {
-  const { db, config, signer, logger, limits } = deps;
+export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; caches: Caches }): Services {
+  const { db, config, signer, logger, limits, caches } = deps;
   const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect });
-  const users = new UserService(db, audit);
-  const clients = new ClientService(db, audit);
-  const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration);
-  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl));
+  const users = new UserService(db, audit, caches);
+  const clients = new ClientService(db, audit, caches);
+  const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration, caches);
+  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), caches);
   const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config);
   const sessions = new SessionService(db, config.session);
-  const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config);
+  const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config, caches);
   const consents = new ConsentService(db, audit, { remember: config.consentRemember, dialect: config.database.dialect });
   const authorizationFlow = new AuthorizationFlowService(authorizationCodes, consents, audit);
   const clientCredentials = new ClientCredentialsService(clients, tokens);
-  const revocation = new RevocationService(db, audit, config.database.dialect);
+  const revocation = new RevocationService(db, audit, config.database.dialect, caches);
   const introspection = new IntrospectionService(db, tokens, config, audit);
   const userInfo = new UserInfoService(tokens);
   // One password-guessing policy for signing in and for proving the current password.
   const passwordGuessing = new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT');
   const signIn = new SignInService(users, audit, passwordGuessing);
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
-  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect);
-  const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
-  const tokenAdmin = new TokenAdminService(db, audit, revocation);
+  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, caches);
+  const clientAdmin = new ClientAdminService(db, audit, config.database.dialect, caches);
+  const tokenAdmin = new TokenAdminService(db, audit, revocation, caches);
   const auditQuery = new AuditQueryService(db);
-  const account = new AccountService(db, audit, passwordGuessing);
+  const account = new AccountService(db, audit, passwordGuessing, caches);
   const stats = new StatsService(db, config.database.dialect);
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,

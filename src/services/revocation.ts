@@ -4,6 +4,7 @@ import type { Db, OAuthClient } from '../db/client.js';
 import { writeTransaction, type Dialect } from '../db/transactions.js';
 import { sha256Hex } from '../domain/crypto.js';
 import { NotFound, UnsupportedTokenType } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 import { revokeGrantTokens, withdrawGrant, type Withdrawn } from './grant-withdrawal.js';
@@ -38,6 +39,7 @@ export class RevocationService {
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly dialect: Dialect,
+    private readonly caches: Caches,
   ) {}
 
   /**
@@ -75,6 +77,7 @@ export class RevocationService {
       row.category === 'refresh' ? revokeGrantTokens(tx, { familyId: row.familyId }) : revokeTokensWhere(tx, { id: row.id }),
     );
     if (count === 0) return { outcome: 'already_inactive', tokensRevoked: 0 };
+    await this.caches.tokensChanged();
     this.audit.record({
       eventType: 'TOKEN_REVOKED',
       actor: { userId: row.userId },
@@ -114,6 +117,7 @@ export class RevocationService {
       return withdrawGrant(tx, { userId, clientId: authorization.clientId }, now);
     });
     if (!withdrawn) throw new NotFound('authorization not found');
+    await this.caches.tokensChanged();
     this.audit.record({
       eventType: 'AUTHORIZATION_REVOKED',
       actor: { userId, username: authorization.user.username },
@@ -141,6 +145,8 @@ export class RevocationService {
       const authorizations = await tx.userAuthorization.updateMany({ where: { clientId: client.id, revokedAt: null }, data: { revokedAt: now } });
       return { ...(await withdrawGrant(tx, { clientId: client.id }, now)), authorizationsRevoked: authorizations.count };
     });
+    await this.caches.clientChanged(client);
+    await this.caches.tokensChanged();
     // Written at once: a mass revocation is exactly the event an investigation will look for.
     await this.audit.recordNow({
       eventType: 'CLIENT_TOKENS_REVOKED',
@@ -168,6 +174,8 @@ export class RevocationService {
       return withdrawGrant(tx, { userId }, now);
     });
     if (!withdrawn) throw new NotFound('user not found');
+    await this.caches.userChanged(userId);
+    await this.caches.tokensChanged();
     await this.audit.recordNow({
       eventType: 'USER_TOKENS_REVOKED',
       severity: 'WARNING',
@@ -207,6 +215,8 @@ export class RevocationService {
       return counts;
     });
     if (!withdrawn) throw new NotFound('user not found');
+    await this.caches.userChanged(userId);
+    await this.caches.tokensChanged();
     return withdrawn;
   }
 
@@ -218,6 +228,7 @@ export class RevocationService {
     const member = await this.db.token.findFirst({ where: { familyId }, include: { client: true } });
     if (!member) throw new NotFound('token family not found');
     const tokensRevoked = await writeTransaction(this.db, this.dialect, (tx) => revokeGrantTokens(tx, { familyId }));
+    await this.caches.tokensChanged();
     await this.audit.recordNow({
       eventType: 'TOKEN_FAMILY_REVOKED',
       severity: 'WARNING',

@@ -3,6 +3,7 @@
 // revoked one never (the conditional updates below let the database decide when two admins race).
 import type { Db, Prisma, Token } from '../db/client.js';
 import { Conflict, NotFound } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import type { TokenCategory, TokenStatus } from '../generated/sqlite/enums.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
@@ -42,6 +43,7 @@ export class TokenAdminService {
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly revocation: RevocationService,
+    private readonly caches: Caches,
   ) {}
 
   /** Every token of the token's rotation family, in issue order. */
@@ -75,6 +77,7 @@ export class TokenAdminService {
       });
       return count;
     });
+    await this.caches.tokensChanged();
     return { token: await this.db.token.findUniqueOrThrow({ where: { id: token.id } }), tokensRevoked };
   }
 
@@ -116,6 +119,7 @@ export class TokenAdminService {
         details: { category: token.category, family_id: token.familyId, before: from, after: to },
       });
     });
+    await this.caches.tokensChanged();
     return this.db.token.findUniqueOrThrow({ where: { id: token.id } });
   }
 

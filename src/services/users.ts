@@ -1,6 +1,7 @@
 import bcrypt from 'bcryptjs';
 import type { Db, User } from '../db/client.js';
 import { InvalidCredentials } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 
@@ -18,6 +19,7 @@ export class UserService {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
+    private readonly caches: Caches,
   ) {}
 
   /**
@@ -39,13 +41,22 @@ export class UserService {
       throw new InvalidCredentials();
     }
     await this.db.user.update({ where: { id: user.id }, data: { lastLoginAt: new Date() } });
+    await this.caches.userChanged(user.id);
     this.audit.record({ eventType: 'AUTHENTICATION_SUCCESS', actor: { userId: user.id, username: user.username }, request: req });
     return user;
   }
 
-  /** The user behind a session or token, or null when missing or disabled. */
+  /**
+   * The user behind a session or token, or null when missing or disabled. Read through the user cache
+   * (invalidated by every user write), so the password hash is not in what it returns.
+   */
   async findActive(id: string): Promise<User | null> {
-    const user = await this.db.user.findUnique({ where: { id } });
+    const user = await this.find(id);
     return user?.active ? user : null;
+  }
+
+  /** Read through the user cache, active or not (password hash withheld). */
+  find(id: string): Promise<User | null> {
+    return this.caches.user(id, () => this.db.user.findUnique({ where: { id } }));
   }
 }
