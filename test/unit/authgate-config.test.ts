@@ -198,7 +198,6 @@ describe('AuthGate variables this server does not implement', () => {
     expect(config.warnings).toEqual([
       expect.stringMatching(/^HTTP_API_URL is set but not implemented by this server and has no effect: /),
       expect.stringMatching(/^METRICS_ENABLED is set but not implemented .*no \/metrics endpoint/),
-      expect.stringMatching(/^USER_CACHE_TYPE is set but not implemented/),
     ]);
     expect(load({ ENABLE_AUDIT_LOGGING: 'false' }).warnings).toEqual(['ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log']);
     expect(load({}).warnings).toEqual([]);
