@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Cache, Caches, InvalidationBus, rowCodec, type CacheSettings, type CacheType } from '../../src/ops/cache.js';
 import { createLogger } from '../../src/ops/logger.js';
+import { closeRedis, connectRedis } from '../../src/ops/redis.js';
+import { startOwnRedis, waitUntil, type OwnRedis } from '../helpers/redis-server.js';
 import type { User } from '../../src/db/client.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
@@ -130,4 +132,53 @@ test('the user cache keeps no password hash, in memory or in Redis', async () =>
   expect(bus.live).toBe(false);
   await cache.get('k', load);
   expect(loads).toBe(2);
+});
+
+describe('Redis stopped and started again (a Redis of the test’s own)', () => {
+  let own: OwnRedis;
+  const opened: Redis[] = [];
+  beforeAll(async () => {
+    own = await startOwnRedis();
+  }, 20_000);
+  afterAll(async () => {
+    for (const redis of opened) await closeRedis(redis);
+    await own.stop();
+  });
+
+  async function ownInstance(prefix: string) {
+    const [commands, subscriber] = [await connectRedis(own.url, logger), await connectRedis(own.url, logger)];
+    opened.push(commands, subscriber);
+    const bus = new InvalidationBus(commands, subscriber, `${prefix}cache-invalidations`);
+    await bus.subscribe();
+    return { bus, cache: new Cache('user', settings('memory'), codec, { redis: commands, bus, keyPrefix: prefix, logger }) };
+  }
+
+  test('while the subscription is down the local copy is not used; afterwards invalidations flow again', async () => {
+    const prefix = `authgate-test:${randomUUID()}:`;
+    const a = await ownInstance(prefix);
+    const b = await ownInstance(prefix);
+    let loads = 0;
+    const load = async () => ({ v: `load ${++loads}` });
+    await b.cache.get('k', load);
+    await b.cache.get('k', load);
+    expect(loads).toBe(1);
+
+    await own.stop();
+    await waitUntil(() => !b.bus.live, 5000, 10);
+    await b.cache.get('k', load); // invalidations could be missed now: the database answers
+    expect(loads).toBe(2);
+    // An invalidation that cannot be published: A reads the database until a full one gets through.
+    await a.cache.invalidate(['k']);
+    expect(a.cache.enabled).toBe(false);
+
+    await own.start();
+    await waitUntil(() => b.bus.live && a.cache.enabled, 10_000, 20);
+    await b.cache.get('k', load);
+    await b.cache.get('k', load);
+    expect(loads).toBe(3);
+    const started = Date.now();
+    await a.cache.invalidate(['k']);
+    await waitUntil(async () => (await b.cache.get('k', load))?.v === 'load 4', 1000, 10);
+    expect(Date.now() - started).toBeLessThan(1000);
+  }, 30_000);
 });
