@@ -41,11 +41,6 @@ export class ClientService {
     return this.caches.clientByClientId(clientId, () => this.db.oAuthClient.findUnique({ where: { clientId } }));
   }
 
-  /** By row id, read through the client cache. */
-  findById(id: string): Promise<OAuthClient | null> {
-    return this.caches.clientById(id, () => this.db.oAuthClient.findUnique({ where: { id } }));
-  }
-
   /**
    * RFC 6749 §2.3 / §3.2.1: confidential clients must prove their secret; public clients send only
    * their client_id. Unknown, inactive or not-yet-approved clients fail the same way.

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Cache, Caches, InvalidationBus, rowCodec, type CacheSettings, type CacheType } from '../../src/ops/cache.js';
 import { createLogger } from '../../src/ops/logger.js';
+import { cacheHits, cacheMisses } from '../../src/ops/metrics.js';
 import { closeRedis, connectRedis } from '../../src/ops/redis.js';
 import { startOwnRedis, waitUntil, type OwnRedis } from '../helpers/redis-server.js';
 import type { User } from '../../src/db/client.js';
@@ -45,9 +46,16 @@ describe.each(TYPES)('%s cache', (type) => {
     const cache = await instance(type, prefix);
     let loads = 0;
     const load = async () => ({ v: `load ${++loads}` });
+    const counted = async () => ({
+      hits: (await cacheHits.get()).values.find((v) => v.labels.cache === 'user')?.value ?? 0,
+      misses: (await cacheMisses.get()).values.find((v) => v.labels.cache === 'user')?.value ?? 0,
+    });
+    const before = await counted();
     expect(await cache.get('k', load)).toEqual({ v: 'load 1' });
     expect(await cache.get('k', load)).toEqual({ v: 'load 1' });
     expect(loads).toBe(1);
+    // cache_hits_total / cache_misses_total{cache="user"}
+    expect(await counted()).toEqual({ hits: before.hits + 1, misses: before.misses + 1 });
     await cache.invalidate(['k']);
     expect(await cache.get('k', load)).toEqual({ v: 'load 2' });
   });
