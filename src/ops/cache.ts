@@ -135,7 +135,10 @@ class RedisLayer {
     const pipeline = this.redis.multi();
     if (keys === 'all') pipeline.set(this.keys('').all, randomUUID(), 'PX', life);
     else for (const key of keys) pipeline.set(this.keys(key).one, randomUUID(), 'PX', life).del(this.keys(key).value);
-    await pipeline.exec();
+    // A transaction reports per-command failures in its results rather than rejecting: those count too.
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error('the invalidation transaction was discarded');
   }
 }
 
@@ -175,7 +178,8 @@ export class InvalidationBus {
     subscriber.on('close', () => this.down());
     subscriber.on('ready', () => {
       if (this.subscribed) return;
-      void this.subscribe();
+      // Failing here leaves the bus down (local copies unused) until the next reconnect.
+      this.subscribe().catch(() => undefined);
     });
   }
 

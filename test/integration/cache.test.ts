@@ -153,12 +153,12 @@ describe('Redis stopped and started again (a Redis of the test’s own)', () => 
     await own.stop();
   });
 
-  async function ownInstance(prefix: string) {
+  async function ownInstance(prefix: string, type: CacheType = 'memory') {
     const [commands, subscriber] = [await connectRedis(own.url, logger), await connectRedis(own.url, logger)];
     opened.push(commands, subscriber);
     const bus = new InvalidationBus(commands, subscriber, `${prefix}cache-invalidations`);
     await bus.subscribe();
-    return { bus, cache: new Cache('user', settings('memory'), codec, { redis: commands, bus, keyPrefix: prefix, logger }) };
+    return { bus, cache: new Cache('user', settings(type), codec, { redis: commands, bus, keyPrefix: prefix, logger }) };
   }
 
   test('while the subscription is down the local copy is not used; afterwards invalidations flow again', async () => {
@@ -188,5 +188,32 @@ describe('Redis stopped and started again (a Redis of the test’s own)', () => 
     await a.cache.invalidate(['k']);
     await waitUntil(async () => (await b.cache.get('k', load))?.v === 'load 4', 1000, 10);
     expect(Date.now() - started).toBeLessThan(1000);
+  }, 30_000);
+
+  test('a Redis copy an invalidation could not reach is not served once Redis is back', async () => {
+    const prefix = `authgate-test:${randomUUID()}:`;
+    const a = await ownInstance(prefix, 'redis');
+    const b = await ownInstance(prefix, 'redis');
+    let loads = 0;
+    const load = async () => ({ v: `load ${++loads}` });
+    await b.cache.get('k', load);
+    await b.cache.get('k', load);
+    expect(loads).toBe(1);
+    const valueKey = `${prefix}cache:user:v:k`;
+    const inspector = await connectRedis(own.url, logger);
+    opened.push(inspector);
+    const saved = await inspector.get(valueKey);
+    expect(saved).toContain('load 1');
+    await own.stop();
+    await waitUntil(() => !b.bus.live, 5000, 10);
+    await a.cache.invalidate(['k']); // the row changed meanwhile; Redis cannot be told
+    expect(a.cache.enabled).toBe(false);
+    await own.start();
+    // A Redis that kept its data (this one restarts empty) would still hold the old copy:
+    await waitUntil(() => inspector.status === 'ready', 5000, 10);
+    await inspector.set(valueKey, saved!);
+    // ... the repair's full invalidation retires it.
+    await waitUntil(() => a.cache.enabled, 10_000, 20);
+    expect(await b.cache.get('k', load)).toEqual({ v: 'load 2' });
   }, 30_000);
 });
