@@ -19,6 +19,7 @@ import type { JwtSigner } from './keys/jwt.js';
 import { loadSigner } from './keys/keyring.js';
 import { LimitStore } from './ops/attempt-limiter.js';
 import { RequestLimits } from './http/rate-limit.js';
+import { Caches } from './ops/cache.js';
 import { healthEndpoint } from './ops/health.js';
 import { Metrics } from './ops/metrics.js';
 import { instrumentDb, scheduleGaugeUpdates } from './ops/metrics-db.js';
@@ -44,6 +45,8 @@ export interface AuthGate {
   services: Services;
   /** This instance's Prometheus registry and metrics (served at /metrics when METRICS_ENABLED). */
   metrics: Metrics;
+  /** The read-through caches (clients, users, token status); writes made outside the services must invalidate here. */
+  caches: Caches;
   signer: JwtSigner;
   seed: SeedResult;
   /** Starts listening; resolves with the bound port (useful with port 0). */
@@ -72,11 +75,20 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const metrics = new Metrics();
   // Before the database client: a Redis that cannot be reached stops startup with nothing left open.
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger, { connectTimeoutMs: config.timeouts.redisConnMs, metrics }) : undefined;
+  // With Redis, cache invalidations reach every instance, whatever the cache types: pub/sub needs a connection of its own.
+  const cacheSubscriber = config.redisUrl
+    ? await connectRedis(config.redisUrl, logger, { connectTimeoutMs: config.timeouts.redisConnMs }).catch((err: unknown) => {
+        redis?.disconnect();
+        throw err;
+      })
+    : undefined;
   const plainDb = createPrismaClient(config.database);
   const db = config.metrics.enabled ? instrumentDb(plainDb, metrics) : plainDb;
   const signer = await loadSigner(config, db);
   const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger, metrics });
-  const services = createServices({ db, config, signer, logger, limits, metrics });
+  const caches = new Caches(config.caches, { redis, subscriber: cacheSubscriber, keyPrefix: config.redisKeyPrefix, logger, metrics });
+  await caches.start();
+  const services = createServices({ db, config, signer, logger, limits, metrics, caches });
   const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger });
 
   const app = new Koa({ proxy: config.trustProxy });
@@ -140,6 +152,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     db,
     services,
     metrics,
+    caches,
     signer,
     seed,
     async listen(port = config.port, host = config.host) {
@@ -175,6 +188,10 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       await withTimeout(db.$disconnect(), config.timeouts.dbCloseMs, () => new Error('DB_CLOSE_TIMEOUT')).catch((err: unknown) =>
         logger.error('database close did not finish', errorFields(err)),
       );
+      caches.close();
+      if (cacheSubscriber) {
+        await withTimeout(closeRedis(cacheSubscriber), config.timeouts.redisCloseMs, () => new Error('REDIS_CLOSE_TIMEOUT')).catch(() => cacheSubscriber.disconnect());
+      }
       if (redis) {
         await withTimeout(closeRedis(redis), config.timeouts.redisCloseMs, () => new Error('REDIS_CLOSE_TIMEOUT')).catch((err: unknown) => {
           logger.error('Redis close did not finish', errorFields(err));

@@ -115,6 +115,20 @@ export const VARIABLES: Variable[] = [
   v('REDIS_KEY_PREFIX', 'string', 'authgate:', "Namespace for this deployment's Redis keys", own),
   v('REDIS_CONN_TIMEOUT', 'duration', '5s', 'Connecting to Redis at startup'),
   v('REDIS_CLOSE_TIMEOUT', 'duration', '5s', 'Closing Redis at shutdown'),
+  // Caches (issue 11): see src/ops/cache.ts.
+  v('USER_CACHE_TYPE', 'string', 'memory', 'User cache (the session\'s user, each request): memory, redis, redis-aside, or none (this server only: no cache)'),
+  v('USER_CACHE_TTL', 'duration', '5m', 'Lifetime of a cached user; every change invalidates it at once'),
+  v('USER_CACHE_CLIENT_TTL', 'duration', '30s', 'redis-aside: lifetime of the local copy'),
+  v('USER_CACHE_SIZE_PER_CONN', 'int', '32', 'MB bound of the local copy (memory, redis-aside)'),
+  v('CLIENT_CACHE_TYPE', 'string', 'memory', 'Client cache (client authentication): memory, redis, redis-aside, or none (this server only)'),
+  v('CLIENT_CACHE_TTL', 'duration', '5m', 'Lifetime of a cached client; every change invalidates it at once'),
+  v('CLIENT_CACHE_CLIENT_TTL', 'duration', '30s', 'redis-aside: lifetime of the local copy'),
+  v('CLIENT_CACHE_SIZE_PER_CONN', 'int', '32', 'MB bound of the local copy (memory, redis-aside)'),
+  v('TOKEN_CACHE_ENABLED', 'bool', 'false', 'Cache access-token status for tokeninfo, introspection, userinfo and GraphQL bearer tokens'),
+  v('TOKEN_CACHE_TYPE', 'string', 'memory', 'memory, redis, redis-aside, or none (this server only)'),
+  v('TOKEN_CACHE_TTL', 'duration', '10h', 'Lifetime of a cached token status; every revocation invalidates at once'),
+  v('TOKEN_CACHE_CLIENT_TTL', 'duration', '1h', 'redis-aside: lifetime of the local copy'),
+  v('TOKEN_CACHE_SIZE_PER_CONN', 'int', '32', 'MB bound of the local copy (memory, redis-aside)'),
   v('CORS_ENABLED', 'bool', 'true when CORS_ALLOWED_ORIGINS is set', 'CORS on /oauth/* and /.well-known/*'),
   v('CORS_ALLOWED_ORIGINS', 'string', '', 'Comma-separated origins'),
   v('CORS_ALLOWED_METHODS', 'string', 'GET,POST,PUT,DELETE,OPTIONS', 'Access-Control-Allow-Methods of preflights'),
@@ -219,17 +233,10 @@ export const UNIMPLEMENTED: Unimplemented[] = [
     honoured: (value) => value.trim().toLowerCase() === 'memory',
   },
   {
-    names: ['USER_CACHE_TYPE', 'USER_CACHE_TTL', 'USER_CACHE_CLIENT_TTL', 'USER_CACHE_SIZE_PER_CONN'],
-    reason: 'there is no user cache; every request reads the database',
-  },
-  { names: ['CLIENT_CACHE_TYPE', 'CLIENT_CACHE_TTL', 'CLIENT_CACHE_CLIENT_TTL', 'CLIENT_CACHE_SIZE_PER_CONN'], reason: 'there is no client cache; every request reads the database' },
-  {
     names: ['CLIENT_COUNT_CACHE_TYPE', 'CLIENT_COUNT_CACHE_TTL', 'CLIENT_COUNT_CACHE_CLIENT_TTL', 'CLIENT_COUNT_CACHE_SIZE_PER_CONN'],
     reason: 'there is no client count cache',
   },
-  { names: ['TOKEN_CACHE_ENABLED'], reason: 'there is no token cache; every validation reads the database', honoured: isFalse },
-  { names: ['TOKEN_CACHE_TYPE', 'TOKEN_CACHE_TTL', 'TOKEN_CACHE_CLIENT_TTL', 'TOKEN_CACHE_SIZE_PER_CONN'], reason: 'there is no token cache' },
-  { names: ['CACHE_INIT_TIMEOUT', 'CACHE_CLOSE_TIMEOUT'], reason: 'there are no caches to open or close' },
+  { names: ['CACHE_INIT_TIMEOUT', 'CACHE_CLOSE_TIMEOUT'], reason: 'caches open and close with the Redis connection (REDIS_CONN_TIMEOUT, REDIS_CLOSE_TIMEOUT)' },
 ];
 
 export const UNIMPLEMENTED_NAMES: string[] = UNIMPLEMENTED.flatMap((u) => u.names);

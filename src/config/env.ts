@@ -11,6 +11,7 @@ import { parseDurationMilliseconds, parseDurationSeconds } from './duration.js';
 import { postgresUrlFromDsn } from './dsn.js';
 import { resolveSecrets } from './secrets.js';
 import type { SigningAlgorithm } from '../keys/signing-key.js';
+import type { CacheSettings } from '../ops/cache.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgresql'; url: string };
 
@@ -97,6 +98,8 @@ export interface Config {
   authMode: AuthMode;
   /** The user service behind AUTH_MODE=http_api (set whenever HTTP_API_URL is): accounts created through it keep signing in through it. */
   httpApi?: HttpApiConfig;
+  // --- Caches (issue 11): see readCaches at the end of this file ---
+  caches: CachesConfig;
 }
 
 /** Limits and developer tools of the GraphQL API (/graphql). */
@@ -223,7 +226,9 @@ function readConfig(env: Env): Config {
     deviceFlow: readDeviceFlowCompat(env),
     metrics: readMetricsConfig(env, production, warnings),
     ...readHttpApiAuth(env, production, warnings),
+    caches: readCaches(env),
   };
+  requireRedisForCaches(config);
   if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {
     throw new ConfigError('DEFAULT_ADMIN_PASSWORD must be at least 8 characters');
   }
@@ -760,4 +765,46 @@ export function readHttpApiAuth(env: Env, production: boolean, warnings: string[
       auth,
     },
   };
+}
+
+// --- Caches (issue 11) -----------------------------------------------------------------------------
+// AuthGate's USER_CACHE_*, CLIENT_CACHE_*, TOKEN_CACHE_* (see ops/cache.ts). `none` is this server's own
+// value: no cache, for several instances without Redis (whose memory copies nothing would invalidate).
+
+export interface CachesConfig {
+  client: CacheSettings;
+  user: CacheSettings;
+  /** Off unless TOKEN_CACHE_ENABLED (AuthGate's default). */
+  token: CacheSettings;
+}
+
+const CACHE_TYPES = ['memory', 'redis', 'redis-aside', 'none'] as const;
+
+function readCacheSettings(env: Env, name: 'USER' | 'CLIENT' | 'TOKEN', ttl: string, clientTtl: string, enabled = true): CacheSettings {
+  const type = readEnum(env, `${name}_CACHE_TYPE`, CACHE_TYPES, 'memory');
+  return {
+    type: enabled ? type : 'none',
+    ttlMs: readDuration(env, `${name}_CACHE_TTL`, ttl, { min: 1 }) * 1000,
+    clientTtlMs: readDuration(env, `${name}_CACHE_CLIENT_TTL`, clientTtl, { min: 1 }) * 1000,
+    maxBytes: readInt(env, `${name}_CACHE_SIZE_PER_CONN`, 32, { min: 1, max: 65_536 }) * 1024 * 1024,
+  };
+}
+
+export function readCaches(env: Env): CachesConfig {
+  return {
+    client: readCacheSettings(env, 'CLIENT', '5m', '30s'),
+    user: readCacheSettings(env, 'USER', '5m', '30s'),
+    token: readCacheSettings(env, 'TOKEN', '10h', '1h', readBool(env, 'TOKEN_CACHE_ENABLED', false)),
+  };
+}
+
+function requireRedisForCaches(config: Config): void {
+  if (config.redisUrl) return;
+  for (const [name, settings] of Object.entries(config.caches)) {
+    if (settings.type === 'redis' || settings.type === 'redis-aside') {
+      throw new ConfigError(
+        `${name.toUpperCase()}_CACHE_TYPE=${settings.type} needs Redis: set REDIS_URL (or RATE_LIMIT_STORE=redis with REDIS_ADDR, REDIS_PASSWORD, REDIS_DB)`,
+      );
+    }
+  }
 }

@@ -5,6 +5,7 @@
 import bcrypt from 'bcryptjs';
 import type { Db, OAuthClient, Prisma, Session, Token, UserAuthorization } from '../db/client.js';
 import { BadInput, NotFound } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import type { AttemptPolicy } from './attempt-policy.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { AuditLog } from './audit.js';
@@ -53,6 +54,7 @@ export class AccountService {
     /** The sign-in guessing policy: proving the current password counts against the same account limit. */
     private readonly guessing: AttemptPolicy,
     private readonly metrics: Metrics,
+    private readonly caches: Caches,
   ) {}
 
   /** Browser sessions that have not expired. Session ids are the stored SHA-256 of the cookie's id. */
@@ -141,6 +143,7 @@ export class AccountService {
       return count;
     });
     this.metrics.tokensRevokedFor('admin', tokensRevoked);
+    await this.caches.tokensChanged();
     return { authorization: { ...authorization, revokedAt: authorization.revokedAt ?? now }, tokensRevoked };
   }
 
@@ -198,6 +201,7 @@ export class AccountService {
       return ended.count;
     });
     if (sessionsEnded > 0) this.metrics.sessionsInvalidated.inc({ reason: 'security' }, sessionsEnded);
+    await this.caches.userChanged(user.id);
     return { sessionsEnded };
   }
 }

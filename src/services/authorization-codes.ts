@@ -11,6 +11,7 @@ import { validateChallenge, verifyCodeVerifier } from '../domain/pkce.js';
 import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { Caches } from '../ops/cache.js';
 import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
 import { parseRedirectUris } from './clients.js';
@@ -56,6 +57,7 @@ export class AuthorizationCodeService {
     private readonly audit: AuditLog,
     private readonly config: Pick<Config, 'authorizationCode' | 'database'>,
     private readonly metrics: Metrics,
+    private readonly caches: Caches,
   ) {}
 
   /** Stage one: a known, active, approved client and an exactly registered redirect_uri. */
@@ -181,6 +183,7 @@ export class AuthorizationCodeService {
   private async settleReplay(codeId: string, client: OAuthClient, req: RequestInfo): Promise<never> {
     const outcome = await writeTransaction(this.db, this.config.database.dialect, (tx) => this.revokeReplayed(tx, codeId, client, req));
     this.metrics.tokensRevokedFor('security', Number(outcome.audit!.details?.tokens_revoked) || 0);
+    await this.caches.tokensChanged();
     await this.audit.recordNow(outcome.audit!);
     throw outcome.error;
   }

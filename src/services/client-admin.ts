@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, OAuthClient, Prisma } from '../db/client.js';
 import { BadInput, Conflict, NotFound } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import { KNOWN_SCOPES } from '../domain/scope-descriptions.js';
 import { formatScope, parseScope } from '../domain/scopes.js';
 import type { ApprovalStatus, ClientType, TokenProfile } from '../generated/sqlite/enums.js';
@@ -57,7 +58,16 @@ export class ClientAdminService {
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly dialect: 'sqlite' | 'postgresql',
+    private readonly caches: Caches,
   ) {}
+
+  /** Once a client write has committed: its cached copies go (and cached token status, when `tokens`). */
+  private async committed<T>(work: Promise<T>, client: (result: T) => OAuthClient, tokens = false): Promise<T> {
+    const result = await work;
+    await this.caches.clientChanged(client(result));
+    if (tokens) await this.caches.tokensChanged();
+    return result;
+  }
 
   /** The Prisma filter for an admin's client search. */
   where(filter: ClientFilter): Prisma.OAuthClientWhereInput {
@@ -104,7 +114,7 @@ export class ClientAdminService {
    * turning it public drops the secret. Checks apply to the resulting combination of settings.
    */
   async update(id: string, changes: ClientSettings, actor: Actor, req: RequestInfo): Promise<ClientWithSecret> {
-    return this.db.$transaction(async (tx) => {
+    return this.committed(this.db.$transaction(async (tx) => {
       const before = await findOrThrow(tx, id);
       const merged = checkSettings({ ...currentSettings(before), ...withoutNulls(changes) });
       let secret: ReturnType<typeof generateClientSecret> | undefined;
@@ -122,29 +132,29 @@ export class ClientAdminService {
         details: { ...diff, credential_generated: secret !== undefined },
       });
       return { client, clientSecret: secret?.secret };
-    });
+    }), (result) => result.client);
   }
 
   /** Deletes a client and, by cascade, its tokens, consents and pending codes. */
   async delete(id: string, actor: Actor, req: RequestInfo): Promise<OAuthClient> {
-    return this.db.$transaction(async (tx) => {
+    return this.committed(this.db.$transaction(async (tx) => {
       const client = await findOrThrow(tx, id);
       await tx.oAuthClient.delete({ where: { id } });
       await this.audit.recordIn(tx, { ...entry('CLIENT_DELETED', actor, client, req), severity: 'WARNING', details: describe(client) });
       return client;
-    });
+    }), (client) => client, true);
   }
 
   /** A new secret for a confidential client; the old one stops working with this commit. */
   async rotateSecret(id: string, actor: Actor, req: RequestInfo): Promise<ClientWithSecret> {
     const secret = generateClientSecret();
-    const client = await this.db.$transaction(async (tx) => {
+    const client = await this.committed(this.db.$transaction(async (tx) => {
       const before = await findOrThrow(tx, id);
       if (before.clientType !== 'confidential') throw new BadInput('Only confidential clients have a secret.');
       const client = await tx.oAuthClient.update({ where: { id }, data: { clientSecretHash: secret.hash } });
       await this.audit.recordIn(tx, { ...entry('CLIENT_SECRET_ROTATED', actor, client, req), severity: 'WARNING', details: { client_name: client.name } });
       return client;
-    });
+    }), (client) => client);
     return { client, clientSecret: secret.secret };
   }
 
@@ -159,7 +169,7 @@ export class ClientAdminService {
   }
 
   private decide(id: string, decision: 'approved' | 'rejected', actor: Actor, req: RequestInfo): Promise<OAuthClient> {
-    return this.db.$transaction(async (tx) => {
+    return this.committed(this.db.$transaction(async (tx) => {
       // Conditional update: of two concurrent decisions on one client exactly one wins.
       const { count } = await tx.oAuthClient.updateMany({ where: { id, approvalStatus: 'pending' }, data: { approvalStatus: decision } });
       const client = await findOrThrow(tx, id);
@@ -170,7 +180,7 @@ export class ClientAdminService {
         details: { client_name: client.name },
       });
       return client;
-    });
+    }), (client) => client);
   }
 }
 

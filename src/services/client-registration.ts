@@ -11,6 +11,7 @@ import { constantTimeEqual } from '../domain/crypto.js';
 import { Conflict, Forbidden, InvalidClientMetadata, InvalidRedirectUri, InvalidToken, NotFound, OAuthError } from '../domain/errors.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../domain/grant-types.js';
 import { formatScope, parseScope } from '../domain/scopes.js';
+import type { Caches } from '../ops/cache.js';
 import type { AuditLog } from './audit.js';
 import { generateClientSecret, type ClientAuthMethod } from './clients.js';
 import type { RequestInfo } from './request-context.js';
@@ -61,6 +62,7 @@ export class ClientRegistrationService {
     private readonly db: Db,
     private readonly audit: AuditLog,
     private readonly settings: Config['dynamicRegistration'],
+    private readonly caches: Caches,
   ) {}
 
   /**
@@ -148,6 +150,7 @@ export class ClientRegistrationService {
     const { count } = await this.db.oAuthClient.updateMany({ where: { clientId, approvalStatus: 'pending' }, data: { approvalStatus: decision } });
     const client = await this.db.oAuthClient.findUnique({ where: { clientId } });
     if (!client) throw new NotFound('No such client.');
+    if (count > 0) await this.caches.clientChanged(client);
     if (count === 0) throw new Conflict(`This client is not awaiting approval (it is ${client.approvalStatus}).`);
     // Written at once: this decision is what lets a self-registered client obtain tokens.
     await this.audit.recordNow({

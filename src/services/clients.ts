@@ -1,6 +1,7 @@
 import type { Db, OAuthClient } from '../db/client.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../domain/crypto.js';
 import { InvalidClient, UnauthorizedClient } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 
@@ -32,10 +33,12 @@ export class ClientService {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
+    private readonly caches: Caches,
   ) {}
 
+  /** Read through the client cache (invalidated by every client write). */
   findByClientId(clientId: string): Promise<OAuthClient | null> {
-    return this.db.oAuthClient.findUnique({ where: { clientId } });
+    return this.caches.clientByClientId(clientId, () => this.db.oAuthClient.findUnique({ where: { clientId } }));
   }
 
   /**

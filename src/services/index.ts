@@ -3,6 +3,7 @@ import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
+import type { Caches } from '../ops/cache.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { AttemptPolicy } from './attempt-policy.js';
@@ -58,31 +59,31 @@ export interface Services {
   metrics: Metrics;
 }
 
-export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; metrics: Metrics }): Services {
-  const { db, config, signer, logger, limits, metrics } = deps;
+export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; metrics: Metrics; caches: Caches }): Services {
+  const { db, config, signer, logger, limits, metrics, caches } = deps;
   const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect, metrics });
-  const users = new UserService(db);
-  const clients = new ClientService(db, audit);
-  const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration);
-  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), metrics);
+  const users = new UserService(db, caches);
+  const clients = new ClientService(db, audit, caches);
+  const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration, caches);
+  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), metrics, caches);
   const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config, metrics);
   const sessions = new SessionService(db, config.session, metrics);
-  const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config, metrics);
+  const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config, metrics, caches);
   const consents = new ConsentService(db, audit, { remember: config.consentRemember, dialect: config.database.dialect });
   const authorizationFlow = new AuthorizationFlowService(authorizationCodes, consents, audit);
   const clientCredentials = new ClientCredentialsService(clients, tokens);
-  const revocation = new RevocationService(db, audit, config.database.dialect, metrics);
+  const revocation = new RevocationService(db, audit, config.database.dialect, metrics, caches);
   const introspection = new IntrospectionService(db, tokens, config, audit, metrics);
   const userInfo = new UserInfoService(tokens);
   // One password-guessing policy for signing in and for proving the current password.
   const passwordGuessing = new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT');
   const signIn = new SignInService(db, audit, passwordGuessing, signInSources(config, logger, metrics), config.database.dialect, metrics);
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
-  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, metrics);
-  const clientAdmin = new ClientAdminService(db, audit, config.database.dialect);
-  const tokenAdmin = new TokenAdminService(db, audit, revocation, metrics);
+  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, metrics, caches);
+  const clientAdmin = new ClientAdminService(db, audit, config.database.dialect, caches);
+  const tokenAdmin = new TokenAdminService(db, audit, revocation, metrics, caches);
   const auditQuery = new AuditQueryService(db);
-  const account = new AccountService(db, audit, passwordGuessing, metrics);
+  const account = new AccountService(db, audit, passwordGuessing, metrics, caches);
   const stats = new StatsService(db, config.database.dialect);
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,

@@ -5,6 +5,7 @@ import { writeTransaction, type Dialect } from '../db/transactions.js';
 import { sha256Hex } from '../domain/crypto.js';
 import { NotFound, UnsupportedTokenType } from '../domain/errors.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { Caches } from '../ops/cache.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 import { revokeGrantTokens, withdrawGrant, type Withdrawn } from './grant-withdrawal.js';
@@ -40,6 +41,7 @@ export class RevocationService {
     private readonly audit: AuditLog,
     private readonly dialect: Dialect,
     private readonly metrics: Metrics,
+    private readonly caches: Caches,
   ) {}
 
   /**
@@ -78,6 +80,7 @@ export class RevocationService {
     );
     if (count === 0) return { outcome: 'already_inactive', tokensRevoked: 0 };
     this.metrics.tokensRevokedFor('user_request', count);
+    await this.caches.tokensChanged();
     this.audit.record({
       eventType: 'TOKEN_REVOKED',
       actor: { userId: row.userId },
@@ -118,6 +121,7 @@ export class RevocationService {
     });
     if (!withdrawn) throw new NotFound('authorization not found');
     this.metrics.tokensRevokedFor('user_request', withdrawn.tokensRevoked);
+    await this.caches.tokensChanged();
     this.audit.record({
       eventType: 'AUTHORIZATION_REVOKED',
       actor: { userId, username: authorization.user.username },
@@ -146,6 +150,8 @@ export class RevocationService {
       return { ...(await withdrawGrant(tx, { clientId: client.id }, now)), authorizationsRevoked: authorizations.count };
     });
     this.metrics.tokensRevokedFor('admin', counts.tokensRevoked);
+    await this.caches.clientChanged(client);
+    await this.caches.tokensChanged();
     // Written at once: a mass revocation is exactly the event an investigation will look for.
     await this.audit.recordNow({
       eventType: 'CLIENT_TOKENS_REVOKED',
@@ -174,6 +180,8 @@ export class RevocationService {
     });
     if (!withdrawn) throw new NotFound('user not found');
     this.metrics.tokensRevokedFor('admin', withdrawn.tokensRevoked);
+    await this.caches.userChanged(userId);
+    await this.caches.tokensChanged();
     await this.audit.recordNow({
       eventType: 'USER_TOKENS_REVOKED',
       severity: 'WARNING',
@@ -214,6 +222,8 @@ export class RevocationService {
     });
     if (!withdrawn) throw new NotFound('user not found');
     this.metrics.tokensRevokedFor('user_request', withdrawn.tokensRevoked);
+    await this.caches.userChanged(userId);
+    await this.caches.tokensChanged();
     return withdrawn;
   }
 
@@ -226,6 +236,7 @@ export class RevocationService {
     if (!member) throw new NotFound('token family not found');
     const tokensRevoked = await writeTransaction(this.db, this.dialect, (tx) => revokeGrantTokens(tx, { familyId }));
     this.metrics.tokensRevokedFor('admin', tokensRevoked);
+    await this.caches.tokensChanged();
     await this.audit.recordNow({
       eventType: 'TOKEN_FAMILY_REVOKED',
       severity: 'WARNING',

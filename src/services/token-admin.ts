@@ -3,6 +3,7 @@
 // revoked one never (the conditional updates below let the database decide when two admins race).
 import type { Db, Prisma, Token } from '../db/client.js';
 import { Conflict, NotFound } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import type { TokenCategory, TokenStatus } from '../generated/sqlite/enums.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { AuditLog } from './audit.js';
@@ -44,6 +45,7 @@ export class TokenAdminService {
     private readonly audit: AuditLog,
     private readonly revocation: RevocationService,
     private readonly metrics: Metrics,
+    private readonly caches: Caches,
   ) {}
 
   /** Every token of the token's rotation family, in issue order. */
@@ -78,6 +80,7 @@ export class TokenAdminService {
       return count;
     });
     this.metrics.tokensRevokedFor(scope.userId ? 'user_request' : 'admin', tokensRevoked);
+    await this.caches.tokensChanged();
     return { token: await this.db.token.findUniqueOrThrow({ where: { id: token.id } }), tokensRevoked };
   }
 
@@ -119,6 +122,7 @@ export class TokenAdminService {
         details: { category: token.category, family_id: token.familyId, before: from, after: to },
       });
     });
+    await this.caches.tokensChanged();
     return this.db.token.findUniqueOrThrow({ where: { id: token.id } });
   }
 

@@ -11,6 +11,7 @@ import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import { secondsSince, type Metrics, type TokenValidation } from '../ops/metrics.js';
+import type { Caches } from '../ops/cache.js';
 import type { AuditEntry, AuditLog } from './audit.js';
 import { insertIfClientValid, lockAndCheckGrant } from './grant-validity.js';
 import { revokeGrantTokens } from './grant-withdrawal.js';
@@ -101,6 +102,7 @@ export class TokenService {
     private readonly audit: AuditLog,
     private readonly idTokens: IdTokenService,
     private readonly metrics: Metrics,
+    private readonly caches: Caches,
   ) {}
 
   private get dialect(): Dialect {
@@ -220,8 +222,10 @@ export class TokenService {
   }
 
   /**
-   * Validates an access token for a resource (tokeninfo, userinfo): the signature and type, then the
-   * stored record, so a revoked token fails even though its signature is still valid.
+   * Validates an access token for a resource (tokeninfo, userinfo, introspection, GraphQL): the
+   * signature and type, then the stored record, so a revoked token fails even though its signature is
+   * still valid. The record, its user and its client are read through their caches (the token cache
+   * when TOKEN_CACHE_ENABLED), each invalidated by every write that changes it.
    */
   async validateAccessToken(value: string): Promise<ActiveAccessToken> {
     const started = process.hrtime.bigint();
@@ -248,19 +252,29 @@ export class TokenService {
       throw new InvalidToken();
     }
     const jti = typeof claims.jti === 'string' ? claims.jti : '';
-    const token = await this.db.token.findUnique({ where: { jti }, include: { user: true, client: true } });
+    const tokenHash = sha256Hex(value);
+    const token = await this.caches.accessToken(tokenHash, async () => {
+      const row = await this.db.token.findUnique({ where: { jti } });
+      return row && row.category === 'access' && row.tokenHash === tokenHash ? row : null;
+    });
     if (!token || token.category !== 'access' || token.status !== 'active' || token.expiresAt <= new Date()) {
       refused(Boolean(token && token.status === 'active' && token.expiresAt <= new Date()));
       throw new InvalidToken();
     }
-    if (token.tokenHash !== sha256Hex(value)) throw new InvalidToken();
-    if ((token.user && !token.user.active) || !token.client.active) throw new InvalidToken();
-    return { token, claims };
+    if (token.tokenHash !== tokenHash) throw new InvalidToken();
+    const [user, client] = await Promise.all([
+      token.userId ? this.caches.user(token.userId, () => this.db.user.findUnique({ where: { id: token.userId! } })) : null,
+      this.caches.clientById(token.clientId, () => this.db.oAuthClient.findUnique({ where: { id: token.clientId } })),
+    ]);
+    if ((token.userId && !user?.active) || !client?.active) throw new InvalidToken();
+    return { token: { ...token, user, client }, claims };
   }
 
   /** Revokes every token of a family (a refresh token and what was issued from it), in one transaction. */
-  revokeFamily(familyId: string): Promise<number> {
-    return writeTransaction(this.db, this.dialect, (tx) => revokeGrantTokens(tx, { familyId }));
+  async revokeFamily(familyId: string): Promise<number> {
+    const count = await writeTransaction(this.db, this.dialect, (tx) => revokeGrantTokens(tx, { familyId }));
+    await this.caches.tokensChanged();
+    return count;
   }
 
   /**
@@ -300,6 +314,8 @@ export class TokenService {
   private async settle(outcome: Outcome): Promise<TokenSet> {
     // A replayed refresh token or authorization code revoked what it had produced (inside the transaction).
     if (outcome.audit && REUSE_EVENTS.has(outcome.audit.eventType)) this.metrics.tokensRevokedFor('security', Number(outcome.audit.details?.tokens_revoked) || 0);
+    // Reuse detection revoked a family: cached token status goes with it.
+    if (outcome.audit?.eventType === 'REFRESH_TOKEN_REUSE') await this.caches.tokensChanged();
     // Reuse and grace replays are written at once: they are what an investigation looks for.
     if (outcome.audit) await this.audit.recordNow(outcome.audit);
     if ('error' in outcome) throw outcome.error;

@@ -5,6 +5,7 @@
 import type { Db, Prisma, User } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { BadInput, Conflict, NotFound } from '../domain/errors.js';
+import type { Caches } from '../ops/cache.js';
 import type { Role } from '../generated/sqlite/enums.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { AuditEntry, AuditLog } from './audit.js';
@@ -59,6 +60,7 @@ export class UserAdminService {
     private readonly revocation: RevocationService,
     private readonly dialect: 'sqlite' | 'postgresql',
     private readonly metrics: Metrics,
+    private readonly caches: Caches,
   ) {}
 
   /** The Prisma filter for an admin's user search. */
@@ -94,7 +96,7 @@ export class UserAdminService {
     const generatedPassword = input.password == null ? randomPassword(GENERATED_PASSWORD_LENGTH) : undefined;
     const passwordHash = await hashPassword(checkPassword(input.password ?? generatedPassword!));
     const role = input.role ?? 'user';
-    const user = await this.write(async (tx) => {
+    const user = await this.write({}, async (tx) => {
       const created = await tx.user.create({ data: { username, email, fullName, role, passwordHash, authSource: 'local' } });
       await this.audit.recordIn(tx, {
         ...entry('USER_CREATED', actor, created, req),
@@ -113,7 +115,7 @@ export class UserAdminService {
     if (changes.email != null) data.email = changes.email.trim() === '' ? null : checkEmail(changes.email);
     if (changes.fullName != null) data.fullName = checkName(changes.fullName);
     if (changes.emailVerified != null) data.emailVerified = changes.emailVerified;
-    return this.write(async (tx) => {
+    return this.write({ userId: id }, async (tx) => {
       const before = await findOrThrow(tx, id);
       const after = await tx.user.update({ where: { id }, data });
       const diff = changedFields(before, after, ['username', 'email', 'fullName', 'emailVerified']);
@@ -130,7 +132,7 @@ export class UserAdminService {
    */
   async disable(id: string, actor: AdminActor, req: RequestInfo): Promise<{ user: User; tokensRevoked: number; sessionsEnded: number }> {
     if (actor.userId === id) throw new Conflict('You cannot disable your own account.');
-    const disabled = await this.write(async (tx) => {
+    const disabled = await this.write({ userId: id, tokens: true }, async (tx) => {
       await lockActiveAdmins(tx, this.dialect);
       const before = await findOrThrow(tx, id);
       const user = await tx.user.update({ where: { id }, data: { active: false } });
@@ -152,7 +154,7 @@ export class UserAdminService {
 
   /** Lets a disabled user sign in again. Their old tokens stay revoked. */
   async enable(id: string, actor: AdminActor, req: RequestInfo): Promise<User> {
-    return this.write(async (tx) => {
+    return this.write({ userId: id }, async (tx) => {
       const before = await findOrThrow(tx, id);
       const user = await tx.user.update({ where: { id }, data: { active: true } });
       await this.audit.recordIn(tx, { ...entry('USER_ENABLED', actor, user, req), details: { username: user.username, was_active: before.active } });
@@ -167,7 +169,7 @@ export class UserAdminService {
   async resetPassword(id: string, password: string | null | undefined, actor: AdminActor, req: RequestInfo): Promise<{ user: User; password: string }> {
     const next = password ?? randomPassword(GENERATED_PASSWORD_LENGTH);
     const passwordHash = await hashPassword(checkPassword(next));
-    const reset = await this.write(async (tx) => {
+    const reset = await this.write({ userId: id }, async (tx) => {
       const before = await findOrThrow(tx, id);
       if (before.authSource !== 'local') throw new BadInput(`This user signs in through "${before.authSource}"; their password is not kept here.`);
       const user = await tx.user.update({ where: { id }, data: { passwordHash } });
@@ -184,7 +186,7 @@ export class UserAdminService {
   }
 
   async setRole(id: string, role: Role, actor: AdminActor, req: RequestInfo): Promise<User> {
-    return this.write(async (tx) => {
+    return this.write({ userId: id }, async (tx) => {
       await lockActiveAdmins(tx, this.dialect);
       const before = await findOrThrow(tx, id);
       const user = await tx.user.update({ where: { id }, data: { role } });
@@ -201,7 +203,8 @@ export class UserAdminService {
   /** Deletes a user and, by cascade, their tokens, sessions, consents and connections. */
   async delete(id: string, actor: AdminActor, req: RequestInfo): Promise<User> {
     if (actor.userId === id) throw new Conflict('You cannot delete your own account.');
-    return this.write(async (tx) => {
+    // The cascade deletes the user's tokens too.
+    return this.write({ userId: id, tokens: true }, async (tx) => {
       await lockActiveAdmins(tx, this.dialect);
       const user = await findOrThrow(tx, id);
       await tx.user.delete({ where: { id } });
@@ -217,7 +220,7 @@ export class UserAdminService {
 
   /** Removes a sign-in link to an external provider; administrators for anyone, users for themselves. */
   async unlinkConnection(connectionId: string, actor: AdminActor, req: RequestInfo): Promise<{ userId: string; provider: string }> {
-    return this.write(async (tx) => {
+    return this.write({}, async (tx) => {
       const connection = await tx.oAuthConnection.findUnique({ where: { id: connectionId }, include: { user: true } });
       if (!connection || (!actor.isAdmin && connection.userId !== actor.userId)) throw new NotFound('no connection with this id');
       await tx.oAuthConnection.delete({ where: { id: connectionId } });
@@ -229,14 +232,21 @@ export class UserAdminService {
     });
   }
 
-  /** One transaction; a duplicate username or email becomes Conflict. */
-  private async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * One transaction; a duplicate username or email becomes Conflict. Once it has committed, the cached
+   * copies of what it changed are invalidated (`userId`; `tokens`: token status), before this returns.
+   */
+  private async write<T>(changes: { userId?: string; tokens?: boolean }, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await this.db.$transaction(fn);
+      result = await this.db.$transaction(fn);
     } catch (err) {
       if (isUniqueViolation(err)) throw new Conflict('A user with this username or email already exists.');
       throw err;
     }
+    if (changes.userId) await this.caches.userChanged(changes.userId);
+    if (changes.tokens) await this.caches.tokensChanged();
+    return result;
   }
 }
 

@@ -30,7 +30,7 @@ beforeAll(async () => {
   callers.adminBearer = { token: (await deviceFlowToken(server, { scope: 'admin' })).access_token };
 
   const service = await createClient(server, { type: 'confidential', clientCredentials: true, authCode: false, scopes: 'admin read' });
-  await db.oAuthClient.update({ where: { clientId: service.clientId }, data: { isServiceAccount: true } });
+  await server.authgate.caches.clientChanged(await db.oAuthClient.update({ where: { clientId: service.clientId }, data: { isServiceAccount: true } }));
   callers.serviceAccount = { token: (await clientCredentialsToken(server, service.clientId, service.clientSecret!, 'admin')).token };
   // The same client, not marked as a service account: a valid token carrying `admin`, yet no rights.
   const plain = await createClient(server, { type: 'confidential', clientCredentials: true, authCode: false, scopes: 'admin read' });
@@ -48,6 +48,7 @@ beforeAll(async () => {
   const bob = await db.user.create({ data: { username: 'bob', passwordHash: await hashPassword('bob-password'), role: 'admin' } });
   const bobToken = await deviceFlowToken(server, { scope: 'admin', username: 'bob', password: 'bob-password' });
   await db.user.update({ where: { id: bob.id }, data: { active: false } });
+  await server.authgate.caches.userChanged(bob.id); // written behind the services' back
   callers.disabledUserToken = { token: bobToken.access_token };
 
   const adminBrowser = await signedInBrowser(server);

@@ -138,7 +138,8 @@ describe('device flow rules', () => {
     const browser = new ScriptedBrowser(server.url);
     expect((await browser.login('carol', 'carol-password-1')).status).toBe(302);
     expect((await browser.get('/device')).status).toBe(200);
-    await server.authgate.db.user.update({ where: { username: 'carol' }, data: { active: false } });
+    const carol = await server.authgate.db.user.update({ where: { username: 'carol' }, data: { active: false } });
+    await server.authgate.caches.userChanged(carol.id); // written behind the services' back
     const after = await browser.get('/device');
     expect(after.status).toBe(302);
     expect(after.location).toMatch(/^\/login/);

@@ -150,7 +150,8 @@ describe('POST /oauth/introspect', () => {
     const tokens = await deviceTokens(server, { username: 'frank', password: 'frank-password-1' });
     expect(await active(tokens.access_token)).toBe(true);
     expect((await introspect({ token: tokens.access_token })).json.username).toBe('frank');
-    await db.user.update({ where: { username: 'frank' }, data: { active: false } });
+    const frank = await db.user.update({ where: { username: 'frank' }, data: { active: false } });
+    await server.authgate.caches.userChanged(frank.id); // written behind the services' back
     expect((await introspect({ token: tokens.access_token })).json).toEqual({ active: false });
     expect((await introspect({ token: tokens.refresh_token })).json).toEqual({ active: false });
   });
@@ -163,6 +164,7 @@ describe('POST /oauth/introspect', () => {
     const tokens = await deviceTokens(server, { clientId: other.clientId });
     expect((await introspect({ token: tokens.access_token })).json.client_id).toBe('soon-disabled');
     await db.oAuthClient.update({ where: { id: other.id }, data: { active: false } });
+    await server.authgate.caches.clientChanged(other); // written behind the services' back
     expect((await introspect({ token: tokens.access_token })).json).toEqual({ active: false });
     expect((await introspect({ token: tokens.refresh_token })).json).toEqual({ active: false });
   });

@@ -1,18 +1,28 @@
 // Several identical instances behind one issuer share the database: what one instance revokes or
 // disables stops working on every other at once, and a second instance starting on a migrated,
-// seeded database changes nothing.
+// seeded database changes nothing. Without Redis nothing carries cache invalidations between
+// instances, so several instances run without the client and user caches (README, "Caches"); with
+// Redis (TEST_REDIS_URL) they run with every cache on, and the invalidations travel by pub/sub.
+import { randomUUID } from 'node:crypto';
 import { createAuthGate, type AuthGate } from '../../src/app.js';
+import { sha256Hex } from '../../src/domain/crypto.js';
 import { createLogger } from '../../src/ops/logger.js';
+import { ScriptedBrowser } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
+import { createIntrospector, freshGrantParties, req, tokensFromCode, type Introspector } from '../helpers/grants.js';
 import { postForm } from '../helpers/oauth.js';
 import { freePort, startTestServer, type TestServer } from '../helpers/server.js';
+import { hashPassword } from '../../src/services/users.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL;
+const CACHES: Record<string, string> = REDIS_URL ? { TOKEN_CACHE_ENABLED: 'true' } : { CLIENT_CACHE_TYPE: 'none', USER_CACHE_TYPE: 'none' };
 
 describe('two instances on one database', () => {
   let a: TestServer;
   let b: AuthGate;
   let bUrl: string;
   beforeAll(async () => {
-    a = await startTestServer();
+    a = await startTestServer(CACHES);
     b = await createAuthGate(a.config, createLogger('silent'));
     const port = await freePort();
     await b.listen(port, '127.0.0.1');
@@ -44,9 +54,94 @@ describe('two instances on one database', () => {
     const svc = await createClient(a, { type: 'confidential', clientCredentials: true, authCode: false, scopes: 'read' });
     const creds = { grant_type: 'client_credentials', client_id: svc.clientId, client_secret: svc.clientSecret! };
     expect((await postForm(`${bUrl}/oauth/token`, creds)).status).toBe(200);
-    await a.authgate.db.oAuthClient.update({ where: { clientId: svc.clientId }, data: { active: false } });
+    const row = await a.authgate.db.oAuthClient.findUniqueOrThrow({ where: { clientId: svc.clientId } });
+    await a.authgate.services.clientAdmin.update(row.id, { active: false }, { userId: null }, req);
     const refused = await postForm(`${bUrl}/oauth/token`, creds);
     expect(refused.status).toBe(401);
     expect(refused.json.error).toBe('invalid_client');
+  });
+});
+
+/**
+ * The issue's acceptance, on each cache backend: two instances on one database and one Redis, B's
+ * caches on and primed (each test first shows that B answers from its cache: a change written behind
+ * the services' back is not seen), then the change made through A is honoured by B within a second.
+ */
+(REDIS_URL ? describe.each(['memory', 'redis', 'redis-aside']) : describe.skip.each(['memory']))('two instances, %s caches over Redis', (type) => {
+  let a: TestServer;
+  let b: AuthGate;
+  let bUrl: string;
+  let rs: Introspector;
+  beforeAll(async () => {
+    const env = { CLIENT_CACHE_TYPE: type, USER_CACHE_TYPE: type, TOKEN_CACHE_TYPE: type, TOKEN_CACHE_ENABLED: 'true' };
+    a = await startTestServer(env);
+    const port = await freePort();
+    // B: the same deployment (database, Redis, key prefix, issuer, caches), its own port.
+    b = await createAuthGate(a.config, createLogger('silent'));
+    await b.listen(port, '127.0.0.1');
+    bUrl = `http://127.0.0.1:${port}`;
+    rs = await createIntrospector(a);
+  }, 30_000);
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  const introspectOnB = (token: string, caller = rs) => postForm(`${bUrl}/oauth/introspect`, { token, client_id: caller.clientId, client_secret: caller.secret });
+
+  /** Polls `check` on B until it holds; fails when that takes a second or more. */
+  async function withinASecond(check: () => Promise<boolean>): Promise<number> {
+    const started = Date.now();
+    while (!(await check())) {
+      if (Date.now() - started >= 1000) throw new Error('not honoured by the other instance within a second');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return Date.now() - started;
+  }
+
+  test("a token revoked through A is refused by B's introspection within a second", async () => {
+    const { user, client } = await freshGrantParties(a);
+    const tokens = await tokensFromCode(a, user, client);
+    expect((await introspectOnB(tokens.access_token)).json.active).toBe(true);
+    // B answers from its cache: a revocation written behind the services' back is not seen there.
+    const where = { tokenHash: sha256Hex(tokens.access_token) };
+    await a.authgate.db.token.update({ where, data: { status: 'revoked' } });
+    expect((await introspectOnB(tokens.access_token)).json.active).toBe(true);
+    await a.authgate.db.token.update({ where, data: { status: 'active' } });
+
+    expect((await postForm(`${a.url}/oauth/revoke`, { token: tokens.access_token, client_id: client.clientId })).status).toBe(200);
+    await withinASecond(async () => (await introspectOnB(tokens.access_token)).json.active === false);
+  });
+
+  test('a user disabled on A cannot use a session on B', async () => {
+    const username = `u-${randomUUID().slice(0, 8)}`;
+    const user = await a.authgate.db.user.create({ data: { username, passwordHash: await hashPassword('user-password-1') } });
+    const browser = new ScriptedBrowser(bUrl);
+    expect((await browser.login(username, 'user-password-1')).status).toBe(302);
+    expect((await browser.get('/device')).status).toBe(200);
+    // B answers from its cache: a disable written behind the services' back is not seen there.
+    await a.authgate.db.user.update({ where: { id: user.id }, data: { active: false } });
+    expect((await browser.get('/device')).status).toBe(200);
+    await a.authgate.db.user.update({ where: { id: user.id }, data: { active: true } });
+
+    // Disabling withdraws tokens and codes; the session row stays, so only the user check can end it.
+    await a.authgate.services.revocation.revokeAllForUser(user.id, { userId: null }, req, { disable: true });
+    await withinASecond(async () => (await browser.get('/device')).status === 302);
+    const after = await browser.get('/device');
+    expect(after.location).toMatch(/^\/login/);
+  });
+
+  test('a client deactivated on A is refused on B within a second', async () => {
+    const caller = await createIntrospector(a);
+    const row = await a.authgate.db.oAuthClient.findUniqueOrThrow({ where: { clientId: caller.clientId } });
+    expect((await introspectOnB('x', caller)).status).toBe(200);
+    // B answers from its cache: a deactivation written behind the services' back is not seen there.
+    await a.authgate.db.oAuthClient.update({ where: { id: row.id }, data: { active: false } });
+    expect((await introspectOnB('x', caller)).status).toBe(200);
+    await a.authgate.db.oAuthClient.update({ where: { id: row.id }, data: { active: true } });
+
+    await a.authgate.services.clientAdmin.update(row.id, { active: false }, { userId: null }, req);
+    await withinASecond(async () => (await introspectOnB('x', caller)).status === 401);
+    expect((await introspectOnB('x', caller)).json.error).toBe('invalid_client');
   });
 });

@@ -202,7 +202,9 @@ describe('POST /oauth/revoke', () => {
 
   test('a disabled client cannot revoke or refresh', async () => {
     const tokens = await deviceTokens(server, { headers: basic(app.clientId, app.secret) });
-    await server.authgate.db.oAuthClient.update({ where: { clientId: app.clientId }, data: { active: false } });
+    const disabled = await server.authgate.db.oAuthClient.update({ where: { clientId: app.clientId }, data: { active: false } });
+    // Written behind the services' back: the cached copy is dropped by hand.
+    await server.authgate.caches.clientChanged(disabled);
     try {
       const res = await revoke({ token: tokens.access_token }, basic(app.clientId, app.secret));
       expect(res.status).toBe(401);
@@ -213,6 +215,7 @@ describe('POST /oauth/revoke', () => {
       expect((await introspect(tokens.access_token)).json).toEqual({ active: false });
     } finally {
       await server.authgate.db.oAuthClient.update({ where: { clientId: app.clientId }, data: { active: true } });
+      await server.authgate.caches.clientChanged(disabled);
     }
   });
 });

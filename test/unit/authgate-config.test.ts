@@ -198,7 +198,6 @@ describe('AuthGate variables this server does not implement', () => {
     expect(config.warnings).toEqual([
       expect.stringMatching(/^TOKEN_API_URL is set but not implemented by this server and has no effect: /),
       expect.stringMatching(/^METRICS_CACHE_TYPE is set but not implemented .*METRICS_GAUGE_UPDATE_ENABLED/),
-      expect.stringMatching(/^USER_CACHE_TYPE is set but not implemented/),
     ]);
     // Implemented now (issue 11): no warning.
     expect(load({ ENABLE_AUDIT_LOGGING: 'false', AUDIT_LOG_RETENTION: '720h', LOGIN_RATE_LIMIT: '5' }).warnings).toEqual([]);

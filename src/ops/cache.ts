@@ -1,0 +1,427 @@
+// Read-through caches for the rows read on every request: clients (client authentication), users
+// (the session's user, each page request) and token status (tokeninfo, introspection, userinfo,
+// GraphQL bearer tokens). AuthGate's CLIENT_CACHE_*, USER_CACHE_* and TOKEN_CACHE_* choose a backend:
+//   memory       a copy in this process;
+//   redis        one copy in Redis, shared by every instance;
+//   redis-aside  a copy in this process for *_CLIENT_TTL in front of the Redis copy;
+//   none         (this server only) no cache: every read goes to the database.
+//
+// Correctness before hit rate ("revoked means dead"):
+// - Every service write that changes a cached row invalidates it after its transaction commits (and
+//   before the write returns). A fill that was already reading the database when the invalidation
+//   happened must not store what it read: in this process a per-cache epoch is bumped by every
+//   invalidation and a fill stores only when the epoch is unchanged; in Redis every value is tagged with
+//   the generation of its key and of its cache at the time of the read, and a value whose tags differ
+//   from the current generations is a miss (an invalidation writes a new generation; nothing has to
+//   win a race against a late fill).
+// - Whenever Redis is configured, every invalidation is also published (pub/sub), whatever the cache
+//   type, so the local copies of every instance are dropped within the publish delay. While this
+//   instance's subscription is down it may miss messages: its local copies are then not used at all,
+//   and are dropped when the subscription is back.
+// - Nothing secret is cached in clear: password hashes are replaced by a marker before caching, and
+//   refresh-token successors are never cached. A client's secret hash stays: it is the SHA-256 of a
+//   256-bit random secret (as in the database), and authentication compares against it.
+// - A cache that fails (Redis down) is skipped: the database answers.
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { OAuthClient, Token, User } from '../db/client.js';
+import type { Logger } from './logger.js';
+import { throttledLog } from './log-throttle.js';
+import type { Metrics } from './metrics.js';
+
+export type CacheName = 'client' | 'user' | 'token';
+export type CacheType = 'memory' | 'redis' | 'redis-aside' | 'none';
+
+export interface CacheSettings {
+  type: CacheType;
+  /** Lifetime of a cached entry (memory, and the Redis copy), ms. */
+  ttlMs: number;
+  /** redis-aside: lifetime of the local copy, ms. */
+  clientTtlMs: number;
+  /** Bound of the local copy, bytes (AuthGate's *_CACHE_SIZE_PER_CONN in MB). */
+  maxBytes: number;
+}
+
+/** How a cached row is written and read back: JSON, with its date fields revived. */
+export interface Codec<T> {
+  encode(value: T): string;
+  decode(text: string): T;
+}
+
+export function rowCodec<T>(dateFields: readonly string[], redact: (row: T) => T = (row) => row): Codec<T> {
+  const dates = new Set(dateFields);
+  return {
+    encode: (value) => JSON.stringify(redact(value)),
+    decode: (text) => JSON.parse(text, (key, v: unknown) => (dates.has(key) && typeof v === 'string' ? new Date(v) : v)) as T,
+  };
+}
+
+/** In-process copy: least recently used entries leave first once `maxBytes` is reached. */
+class LocalLayer {
+  private readonly entries = new Map<string, { text: string; expiresAt: number }>();
+  private bytes = 0;
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get(key: string): string | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    if (entry.expiresAt <= Date.now()) {
+      this.bytes -= entry.text.length + key.length;
+      return undefined;
+    }
+    this.entries.set(key, entry); // most recently used last
+    return entry.text;
+  }
+
+  set(key: string, text: string): void {
+    this.delete(key);
+    this.entries.set(key, { text, expiresAt: Date.now() + this.ttlMs });
+    this.bytes += text.length + key.length;
+    for (const [oldest, entry] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= entry.text.length + oldest.length;
+    }
+  }
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.text.length + key.length;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}
+
+/** The shared copy in Redis, each value tagged with the generations it was read under. */
+class RedisLayer {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private keys(key: string) {
+    return { all: `${this.prefix}gen`, one: `${this.prefix}gen:${key}`, value: `${this.prefix}v:${key}` };
+  }
+
+  /** The value if it is current, and the tag a fill must carry. */
+  async read(key: string): Promise<{ text?: string; tag: string }> {
+    const k = this.keys(key);
+    const [all, one, value] = await this.redis.mget(k.all, k.one, k.value);
+    const tag = `${all ?? '0'}.${one ?? '0'}|`;
+    return { text: value?.startsWith(tag) ? value.slice(tag.length) : undefined, tag };
+  }
+
+  async write(key: string, tag: string, text: string): Promise<void> {
+    await this.redis.set(this.keys(key).value, tag + text, 'PX', this.ttlMs);
+  }
+
+  /**
+   * New generations make every value read before them a miss. A generation outlives every value
+   * tagged before it (values live ttl; a fill takes far less than the margin), so when it expires no
+   * old value can match the absent generation again.
+   */
+  async invalidate(keys: string[] | 'all'): Promise<void> {
+    const life = 2 * this.ttlMs + 60_000;
+    const pipeline = this.redis.multi();
+    if (keys === 'all') pipeline.set(this.keys('').all, randomUUID(), 'PX', life);
+    else for (const key of keys) pipeline.set(this.keys(key).one, randomUUID(), 'PX', life).del(this.keys(key).value);
+    // A transaction reports per-command failures in its results rather than rejecting: those count too.
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error('the invalidation transaction was discarded');
+  }
+}
+
+interface Message {
+  origin: string;
+  cache: CacheName;
+  keys: string[] | 'all';
+}
+
+/**
+ * Carries invalidations between instances (Redis pub/sub). `live` is false while the subscription is
+ * not established: messages may be missed then, so local copies must not be trusted.
+ */
+export class InvalidationBus {
+  readonly origin = randomUUID();
+  private readonly listeners = new Map<CacheName, (keys: string[] | 'all') => void>();
+  private subscribed = false;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly channel: string,
+  ) {
+    subscriber.on('message', (channel: string, raw: string) => {
+      if (channel !== this.channel) return;
+      let message: Message;
+      try {
+        message = JSON.parse(raw) as Message;
+      } catch {
+        return;
+      }
+      if (message.origin === this.origin) return; // applied locally already
+      this.listeners.get(message.cache)?.(message.keys);
+    });
+    // Messages sent while the connection was down are lost: drop every local copy, then trust again
+    // once the subscription is back (ioredis re-subscribes on reconnect).
+    subscriber.on('close', () => this.down());
+    subscriber.on('ready', () => {
+      if (this.subscribed) return;
+      // Failing here leaves the bus down (local copies unused) until the next reconnect.
+      this.subscribe().catch(() => undefined);
+    });
+  }
+
+  get live(): boolean {
+    return this.subscribed && this.subscriber.status === 'ready';
+  }
+
+  async subscribe(): Promise<void> {
+    await this.subscriber.subscribe(this.channel);
+    for (const listener of this.listeners.values()) listener('all');
+    this.subscribed = true;
+  }
+
+  private down(): void {
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    for (const listener of this.listeners.values()) listener('all');
+  }
+
+  on(cache: CacheName, listener: (keys: string[] | 'all') => void): void {
+    this.listeners.set(cache, listener);
+  }
+
+  /** Throws when Redis did not take the message. */
+  async publish(cache: CacheName, keys: string[] | 'all'): Promise<void> {
+    await this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, cache, keys } satisfies Message));
+  }
+}
+
+export class Cache<T> {
+  private readonly local?: LocalLayer;
+  private readonly shared?: RedisLayer;
+  /** Bumped by every invalidation seen here: a fill that started before it does not store. */
+  private epoch = 0;
+  private readonly errors: ReturnType<typeof throttledLog>;
+
+  constructor(
+    readonly name: CacheName,
+    settings: CacheSettings,
+    private readonly codec: Codec<T>,
+    deps: { redis?: Redis; bus?: InvalidationBus; keyPrefix: string; logger: Logger; metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss'> },
+  ) {
+    this.errors = throttledLog(deps.logger, 'warn', 30_000);
+    this.metrics = deps.metrics;
+    if (settings.type === 'memory') this.local = new LocalLayer(settings.ttlMs, settings.maxBytes);
+    if (settings.type === 'redis-aside') this.local = new LocalLayer(Math.min(settings.clientTtlMs, settings.ttlMs), settings.maxBytes);
+    if ((settings.type === 'redis' || settings.type === 'redis-aside') && deps.redis) {
+      this.shared = new RedisLayer(deps.redis, `${deps.keyPrefix}cache:${name}:`, settings.ttlMs);
+    }
+    this.bus = deps.bus;
+    this.bus?.on(name, (keys) => this.dropLocal(keys));
+  }
+
+  private readonly bus?: InvalidationBus;
+  private readonly metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss'>;
+
+  get enabled(): boolean {
+    return Boolean(this.local || this.shared) && !this.repairing;
+  }
+
+  /** Local copies are trusted only when no invalidation can have been missed. */
+  private get localUsable(): boolean {
+    return this.local !== undefined && (this.bus === undefined || this.bus.live);
+  }
+
+  /** The cached value of `key`, or `load()`'s (stored unless null or overtaken by an invalidation). */
+  async get(key: string, load: () => Promise<T | null>): Promise<T | null> {
+    if (!this.enabled) return load();
+    if (this.localUsable) {
+      const text = this.local!.get(key);
+      if (text !== undefined) {
+        this.metrics?.cacheHit(this.name);
+        return this.codec.decode(text);
+      }
+    }
+    const epoch = this.epoch;
+    let tag: string | undefined;
+    if (this.shared) {
+      try {
+        const read = await this.shared.read(key);
+        tag = read.tag;
+        if (read.text !== undefined) {
+          this.metrics?.cacheHit(this.name);
+          if (this.localUsable && this.epoch === epoch) this.local!.set(key, read.text);
+          return this.codec.decode(read.text);
+        }
+      } catch (err) {
+        this.errors.log('cache read failed; reading the database', { cache: this.name, error: (err as Error).message });
+      }
+    }
+    this.metrics?.cacheMiss(this.name);
+    const value = await load();
+    if (value === null) return null;
+    const text = this.codec.encode(value);
+    if (this.shared && tag !== undefined) {
+      await this.shared.write(key, tag, text).catch((err: unknown) => {
+        this.errors.log('cache write failed', { cache: this.name, error: (err as Error).message });
+      });
+    }
+    if (this.localUsable && this.epoch === epoch) this.local!.set(key, text);
+    return value;
+  }
+
+  /** After a committed change: these keys are dropped here, in Redis and on every instance. */
+  invalidate(keys: string[]): Promise<void> {
+    return keys.length === 0 ? Promise.resolve() : this.spread(keys);
+  }
+
+  /** After a committed change that may touch any entry (e.g. a sweep of many tokens). */
+  clear(): Promise<void> {
+    return this.spread('all');
+  }
+
+  private async spread(keys: string[] | 'all'): Promise<void> {
+    this.dropLocal(keys);
+    try {
+      await this.shared?.invalidate(keys);
+      await this.bus?.publish(this.name, keys);
+    } catch (err) {
+      // Redis did not take it: a copy in Redis or on another instance may be stale. This instance reads
+      // the database until a full invalidation gets through (retried every second).
+      this.errors.log('cache invalidation could not reach Redis; retrying a full invalidation', { cache: this.name, error: (err as Error).message });
+      this.repair();
+    }
+  }
+
+  private repairing?: NodeJS.Timeout;
+
+  private repair(): void {
+    if (this.repairing) return;
+    this.repairing = setInterval(() => {
+      void (async () => {
+        try {
+          await this.shared?.invalidate('all');
+          await this.bus?.publish(this.name, 'all');
+          clearInterval(this.repairing);
+          this.repairing = undefined;
+        } catch {
+          // still down: next second
+        }
+      })();
+    }, 1000);
+    this.repairing.unref();
+  }
+
+  close(): void {
+    clearInterval(this.repairing);
+  }
+
+  private dropLocal(keys: string[] | 'all'): void {
+    this.epoch++;
+    if (!this.local) return;
+    if (keys === 'all') this.local.clear();
+    else for (const key of keys) this.local.delete(key);
+  }
+}
+
+// --- The three caches, typed -----------------------------------------------------------------------
+
+/** A cached user never carries the password hash (a bcrypt hash of a possibly weak password). */
+const PASSWORD_MARKER = '(not cached)';
+
+/**
+ * The caches the services read through and invalidate. Clients are cached under their row id and
+ * their public client_id (both dropped together); users under their id; access tokens under the
+ * SHA-256 of their value, as the bare row (owner and client are read through their own caches, so
+ * disabling a user or a client needs no token invalidation).
+ */
+export class Caches {
+  readonly clients: Cache<OAuthClient>;
+  readonly users: Cache<User>;
+  readonly tokens: Cache<Token>;
+
+  constructor(
+    settings: { client: CacheSettings; user: CacheSettings; token: CacheSettings },
+    private readonly deps: { redis?: Redis; subscriber?: Redis; keyPrefix: string; logger: Logger; metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss'> },
+  ) {
+    const bus = deps.redis && deps.subscriber ? new InvalidationBus(deps.redis, deps.subscriber, `${deps.keyPrefix}cache-invalidations`) : undefined;
+    this.bus = bus;
+    const common = { redis: deps.redis, bus, keyPrefix: deps.keyPrefix, logger: deps.logger, metrics: deps.metrics };
+    this.clients = new Cache('client', settings.client, rowCodec<OAuthClient>(['createdAt', 'updatedAt']), common);
+    this.users = new Cache(
+      'user',
+      settings.user,
+      rowCodec<User>(['lastLoginAt', 'createdAt', 'updatedAt'], (user) => ({ ...user, passwordHash: user.passwordHash === null ? null : PASSWORD_MARKER })),
+      common,
+    );
+    this.tokens = new Cache(
+      'token',
+      settings.token,
+      rowCodec<Token>(['authTime', 'expiresAt', 'lastUsedAt', 'revokedAt', 'successorSealedUntil', 'createdAt'], (token) => ({
+        ...token,
+        successorSealed: null,
+        successorSealedUntil: null,
+      })),
+      common,
+    );
+  }
+
+  private readonly bus?: InvalidationBus;
+
+  /** Starts listening for other instances' invalidations (when Redis is configured). */
+  async start(): Promise<void> {
+    await this.bus?.subscribe();
+  }
+
+  close(): void {
+    for (const cache of [this.clients, this.users, this.tokens]) cache.close();
+  }
+
+  clientById(id: string, load: () => Promise<OAuthClient | null>): Promise<OAuthClient | null> {
+    return this.clients.get(`id:${id}`, load);
+  }
+
+  clientByClientId(clientId: string, load: () => Promise<OAuthClient | null>): Promise<OAuthClient | null> {
+    return this.clients.get(`cid:${clientId}`, load);
+  }
+
+  user(id: string, load: () => Promise<User | null>): Promise<User | null> {
+    return this.users.get(id, load);
+  }
+
+  /** Access tokens only; `tokenHash` is the SHA-256 of the value. */
+  accessToken(tokenHash: string, load: () => Promise<Token | null>): Promise<Token | null> {
+    return this.tokens.get(tokenHash, load);
+  }
+
+  /** After a committed change to clients (settings, secret, approval, deletion, revoke-all). */
+  clientChanged(...clients: { id: string; clientId: string }[]): Promise<void> {
+    return this.clients.invalidate(clients.flatMap((c) => [`id:${c.id}`, `cid:${c.clientId}`]));
+  }
+
+  /** After a committed change to users (profile, password, role, active, deletion, sign-in time). */
+  userChanged(...ids: string[]): Promise<void> {
+    return this.users.invalidate(ids);
+  }
+
+  /**
+   * After a committed change of token status (any revocation, a hold put or lifted). Revocations sweep
+   * by owner, client or family, so the whole token cache goes: simple, and nothing can be missed.
+   */
+  tokensChanged(): Promise<void> {
+    return this.tokens.clear();
+  }
+}
