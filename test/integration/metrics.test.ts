@@ -337,6 +337,8 @@ describe('/metrics with METRICS_TOKEN', () => {
     await db.session.updateMany({ where: { userId: idle.user.id }, data: { expiresAt: past } });
     await db.session.updateMany({ where: { userId: aged.user.id }, data: { expiresAt: past, absoluteExpiresAt: past } });
     await db.user.update({ where: { id: disabled.user.id }, data: { active: false } });
+    // Written behind the services' back: the user cache is told, as the services would.
+    await server.authgate.caches.userChanged(disabled.user.id);
     for (const { browser } of [idle, aged, disabled]) expect((await browser.get('/device')).location).toMatch(/^\/login/);
     expectDeltas(before, await scrape(server), [
       ['sessions_expired_total', { reason: 'idle_timeout' }, 1],
