@@ -11,6 +11,7 @@ import { parseDurationSeconds } from './duration.js';
 import { postgresUrlFromDsn } from './dsn.js';
 import { resolveSecrets } from './secrets.js';
 import type { SigningAlgorithm } from '../keys/signing-key.js';
+import { readExternalSignIn, type ExternalSignInConfig } from '../identity/providers/config.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgresql'; url: string };
 
@@ -87,6 +88,8 @@ export interface Config {
   graphql: GraphQLConfig;
   // --- AuthGate protocol compatibility (issue 9): see readDeviceFlowCompat at the end of this file ---
   deviceFlow: DeviceFlowCompat;
+  // --- Sign-in through external identity providers (issue 12): see src/identity/providers/config.ts ---
+  externalSignIn: ExternalSignInConfig;
 }
 
 /** Limits and developer tools of the GraphQL API (/graphql). */
@@ -228,6 +231,8 @@ function readConfig(env: Env): Config {
     logLevel: readEnum(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
     graphql: readGraphQLConfig(env, production),
     deviceFlow: readDeviceFlowCompat(env),
+    // --- Sign-in through external identity providers (issue 12) ---
+    externalSignIn: readExternalSignIn(env, { production, baseUrl }, { readBool, readDuration }),
   };
   if (!readBool(env, 'ENABLE_AUDIT_LOGGING', true)) {
     warnings.push('ENABLE_AUDIT_LOGGING=false is not honoured: this server always keeps its audit log');

@@ -17,6 +17,8 @@ import { ClientCredentialsService } from './client-credentials.js';
 import { ClientRegistrationService } from './client-registration.js';
 import { ClientService } from './clients.js';
 import { DeviceCodeService } from './device-codes.js';
+import { ExternalSignInService } from './external-sign-in.js';
+import { createIdentityProviders } from '../identity/providers/index.js';
 import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
@@ -52,6 +54,7 @@ export interface Services {
   auditQuery: AuditQueryService;
   account: AccountService;
   stats: StatsService;
+  externalSignIn: ExternalSignInService;
 }
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore }): Services {
@@ -80,9 +83,13 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const auditQuery = new AuditQueryService(db);
   const account = new AccountService(db, audit, passwordGuessing);
   const stats = new StatsService(db, config.database.dialect);
+  const externalSignIn = new ExternalSignInService(db, audit, createIdentityProviders(config.externalSignIn, config.production), {
+    autoRegister: config.externalSignIn.autoRegister,
+    dialect: config.database.dialect,
+  });
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,
     sessions, revocation, introspection, userInfo, signIn, userCodeEntry, userAdmin, clientAdmin, tokenAdmin, auditQuery,
-    account, stats,
+    account, stats, externalSignIn,
   };
 }

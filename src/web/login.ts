@@ -5,19 +5,23 @@ import type { Context } from 'koa';
 import { BadInput, InvalidCredentials, TooManyAttempts } from '../domain/errors.js';
 import { randomToken } from '../domain/crypto.js';
 import { requestInfo } from '../http/request-info.js';
+import type { ExternalSignInService } from '../services/external-sign-in.js';
 import type { SignInService } from '../services/sign-in.js';
 import { csrfProtect } from './csrf.js';
 import { safeLocalPath } from './local-redirect.js';
 import type { Renderer } from './render.js';
 import { describeWait } from './wait.js';
 
-export function loginRoutes(router: Router, deps: { services: { signIn: SignInService }; render: Renderer }): void {
+export function loginRoutes(router: Router, deps: { services: { signIn: SignInService; externalSignIn: ExternalSignInService }; render: Renderer }): void {
   const { services, render } = deps;
+  // The enabled providers' buttons (sign in with a provider: external-sign-in.ts).
+  const providers = services.externalSignIn.list();
+  const page = (ctx: Context, vars: Record<string, unknown>, status?: number) => render(ctx, 'login.njk', { providers, ...vars }, status);
 
   router.get('/login', async (ctx: Context) => {
     const redirect = safeLocalPath(firstQuery(ctx, 'redirect'));
     if (ctx.state.user) return ctx.redirect(redirect);
-    render(ctx, 'login.njk', { redirect });
+    page(ctx, { redirect });
   });
 
   router.post('/login', csrfProtect, async (ctx: Context) => {
@@ -37,10 +41,10 @@ export function loginRoutes(router: Router, deps: { services: { signIn: SignInSe
       if (err instanceof TooManyAttempts) {
         ctx.set('Retry-After', String(err.retryAfter));
         const error = `Too many failed attempts. Try again in ${describeWait(err.retryAfter)}.`;
-        return render(ctx, 'login.njk', { redirect, username, error }, 429);
+        return page(ctx, { redirect, username, error }, 429);
       }
-      if (err instanceof InvalidCredentials) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 401);
-      if (err instanceof BadInput) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 400);
+      if (err instanceof InvalidCredentials) return page(ctx, { redirect, username, error: err.message }, 401);
+      if (err instanceof BadInput) return page(ctx, { redirect, username, error: err.message }, 400);
       throw err;
     }
   });

@@ -12,6 +12,7 @@ import { adminGate } from './admin-gate.js';
 import { auditExportRoutes } from './audit-export.js';
 import { authorizeRoutes } from './authorize.js';
 import { deviceRoutes } from './device.js';
+import { externalSignInRoutes } from './external-sign-in.js';
 import { loginRoutes } from './login.js';
 import type { PageGraphQL } from '../graphql/in-process.js';
 import { pageRoutes } from './pages/index.js';
@@ -33,6 +34,7 @@ export function webRouter(deps: { services: Services; render: Renderer; config: 
     router.post('/device/verify', rateLimit(deps.limits.limiter('ratelimit:device_verify', { points: deviceVerifyPerMinute, windowSeconds: 60 }), { page: true }));
   }
   loginRoutes(router, deps);
+  externalSignInRoutes(router, deps);
   deviceRoutes(router, deps);
   authorizeRoutes(router, deps);
   auditExportRoutes(router, {
