@@ -14,9 +14,9 @@ import { describeWait } from './wait.js';
 
 export function loginRoutes(router: Router, deps: { services: { signIn: SignInService; externalSignIn: ExternalSignInService }; render: Renderer }): void {
   const { services, render } = deps;
-  // The enabled providers' buttons (sign in with a provider: external-sign-in.ts).
-  const providers = services.externalSignIn.list();
-  const page = (ctx: Context, vars: Record<string, unknown>, status?: number) => render(ctx, 'login.njk', { providers, ...vars }, status);
+  // With the enabled providers' buttons (sign in with a provider: external-sign-in.ts).
+  const page = (ctx: Context, vars: Record<string, unknown>, status?: number) =>
+    render(ctx, 'login.njk', { providers: services.externalSignIn.list(), ...vars }, status);
 
   router.get('/login', async (ctx: Context) => {
     const redirect = safeLocalPath(firstQuery(ctx, 'redirect'));
