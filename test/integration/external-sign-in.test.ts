@@ -202,6 +202,39 @@ describe('forged and replayed callbacks', () => {
   }, 30_000);
 });
 
+describe('races', () => {
+  test('the same callback delivered twice at once signs in once', async () => {
+    standIns.gitea.signInAs = person();
+    const browser = new ScriptedBrowser(server.url);
+    const start = await browser.get('/oauth/gitea');
+    const authorize = await fetch(start.location!, { redirect: 'manual' });
+    const back = new URL(authorize.headers.get('location')!);
+    const users = await countUsers();
+    const results = await Promise.all([browser.get(back.pathname + back.search), browser.get(back.pathname + back.search)]);
+    expect(results.filter((r) => r.status === 302)).toHaveLength(1);
+    expect(await countUsers()).toBe(users + 1);
+  }, 30_000);
+
+  test('two first sign-ins of the same person at once create one account and one link', async () => {
+    const someone = person();
+    standIns.gitlab.signInAs = someone;
+    const users = await countUsers();
+    const attempts = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const browser = new ScriptedBrowser(server.url);
+        const start = await browser.get('/oauth/gitlab');
+        const authorize = await fetch(start.location!, { redirect: 'manual' });
+        const back = new URL(authorize.headers.get('location')!);
+        return { browser, callback: back.pathname + back.search };
+      }),
+    );
+    const pages = await Promise.all(attempts.map(({ browser, callback }) => browser.get(callback)));
+    expect(pages.map((p) => p.status)).toEqual([302, 302, 302]);
+    expect(await countUsers()).toBe(users + 1);
+    expect(await db().oAuthConnection.count({ where: { provider: 'gitlab', providerUserId: String(someone.id) } })).toBe(1);
+  }, 30_000);
+});
+
 describe('bad answers from the provider', () => {
   test.each(['wrong_aud', 'wrong_iss', 'wrong_nonce', 'bad_signature', 'expired'] as const)('an ID token with %s is refused, nothing created', async (idToken) => {
     standIns.acme.signInAs = person();
