@@ -17,6 +17,7 @@ import { constantTimeEqual, randomToken } from '../domain/crypto.js';
 import { NotFound } from '../domain/errors.js';
 import { ProviderError } from '../identity/providers/http.js';
 import type { ExternalProfile, IdentityProvider } from '../identity/providers/types.js';
+import type { Logger } from '../ops/logger.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 
@@ -59,6 +60,7 @@ export class ExternalSignInService {
     private readonly audit: AuditLog,
     private readonly providers: Map<string, IdentityProvider>,
     private readonly opts: { autoRegister: boolean; dialect: 'sqlite' | 'postgresql' },
+    private readonly logger?: Logger,
   ) {}
 
   /** The enabled providers, for the login page's buttons. */
@@ -84,7 +86,7 @@ export class ExternalSignInService {
     try {
       return { url: await provider.authorizationUrl(pending), pending };
     } catch (err) {
-      if (err instanceof ProviderError) throw this.refuse(name, err.reason, err.message, req, undefined, 502);
+      if (err instanceof ProviderError) throw this.providerFailed(name, err, req);
       throw err;
     }
   }
@@ -119,7 +121,7 @@ export class ExternalSignInService {
     try {
       profile = await provider.finish(params.code, pending);
     } catch (err) {
-      if (err instanceof ProviderError) throw this.refuse(name, err.reason, err.message, req, undefined, 502);
+      if (err instanceof ProviderError) throw this.providerFailed(name, err, req);
       throw err;
     }
     let outcome: { user: User; created: boolean; linked: boolean; linkReason?: string };
@@ -231,6 +233,12 @@ export class ExternalSignInService {
     const provider = this.providers.get(name);
     if (!provider) throw new NotFound('There is no sign-in provider with this name.');
     return provider;
+  }
+
+  /** The provider failed or answered something unusable: logged with its status (never a credential), audited, refused. */
+  private providerFailed(name: string, err: ProviderError, req: RequestInfo): ExternalSignInRefused {
+    this.logger?.warn('identity provider request failed', { provider: name, reason: err.reason, status: err.status });
+    return this.refuse(name, err.reason, err.message, req, undefined, 502);
   }
 
   private refuse(

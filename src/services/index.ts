@@ -86,7 +86,7 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const externalSignIn = new ExternalSignInService(db, audit, createIdentityProviders(config.externalSignIn, config.production), {
     autoRegister: config.externalSignIn.autoRegister,
     dialect: config.database.dialect,
-  });
+  }, logger);
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,
     sessions, revocation, introspection, userInfo, signIn, userCodeEntry, userAdmin, clientAdmin, tokenAdmin, auditQuery,
