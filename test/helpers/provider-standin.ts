@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT, type CryptoKey } from 'jose';
 
-export type StandInKind = 'github' | 'gitea' | 'gitlab' | 'oidc';
+export type StandInKind = 'github' | 'gitea' | 'gitlab' | 'oidc' | 'microsoft';
 
 export interface StandInUser {
   id: number | string;
@@ -21,7 +21,7 @@ export interface StandInUser {
 
 /** How the stand-in misbehaves on the next token request or user API call. */
 export interface Tamper {
-  idToken?: 'wrong_aud' | 'wrong_iss' | 'wrong_nonce' | 'bad_signature' | 'expired';
+  idToken?: 'wrong_aud' | 'wrong_iss' | 'wrong_nonce' | 'bad_signature' | 'expired' | 'other_tenant_iss';
   userApi?: 'status_500' | 'malformed' | 'slow';
   slowMs?: number;
 }
@@ -64,7 +64,11 @@ export async function startStandIn(kind: StandInKind, opts: { host?: string } = 
     gitea: { authorize: '/login/oauth/authorize', token: '/login/oauth/access_token', user: '/api/v1/user', emails: '/api/v1/user/emails' },
     gitlab: { authorize: '/oauth/authorize', token: '/oauth/token', user: '/api/v4/user', emails: '/api/v4/user/emails' },
     oidc: { authorize: '/auth', token: '/token', user: '/userinfo', emails: '/none' },
+    // Entra ID's v2.0 endpoints under the "common" tenant (the person's own tenant is in the ID token).
+    microsoft: { authorize: '/common/oauth2/v2.0/authorize', token: '/common/oauth2/v2.0/token', user: '/oidc/userinfo', emails: '/none' },
   }[kind];
+  const TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
+  const oidcLike = kind === 'oidc' || kind === 'microsoft';
 
   const standIn: StandIn = {
     url: '',
@@ -93,6 +97,21 @@ export async function startStandIn(kind: StandInKind, opts: { host?: string } = 
       req.on('data', (c: Buffer) => (data += c.toString()));
       req.on('end', () => resolve(data));
     });
+    if (kind === 'microsoft' && url.pathname === '/common/v2.0/.well-known/openid-configuration') {
+      // As Entra ID publishes it for a multi-tenant authority: the issuer is a template.
+      return json(res, 200, {
+        issuer: `${base}/{tenantid}/v2.0`,
+        authorization_endpoint: `${base}${paths.authorize}`,
+        token_endpoint: `${base}${paths.token}`,
+        userinfo_endpoint: `${base}${paths.user}`,
+        jwks_uri: `${base}/common/discovery/v2.0/keys`,
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        tenant_region_scope: null,
+      });
+    }
+    if (kind === 'microsoft' && url.pathname === '/common/discovery/v2.0/keys') return json(res, 200, { keys: [jwk] });
     if (kind === 'oidc' && url.pathname === '/.well-known/openid-configuration') {
       return json(res, 200, {
         issuer: base,
@@ -142,7 +161,7 @@ export async function startStandIn(kind: StandInKind, opts: { host?: string } = 
       const accessToken = randomBytes(16).toString('hex');
       tokens.set(accessToken, grant.user);
       const answer: Record<string, unknown> = { access_token: accessToken, token_type: 'bearer', scope: standIn.lastScope };
-      if (kind === 'oidc') answer.id_token = await idToken(grant);
+      if (oidcLike) answer.id_token = await idToken(grant);
       return json(res, 200, answer);
     }
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
@@ -172,6 +191,7 @@ export async function startStandIn(kind: StandInKind, opts: { host?: string } = 
         // An account whose primary address is unconfirmed is itself unconfirmed.
         return { id: user.id, username: user.login, name: user.name, state: 'active', email: user.email, confirmed_at: user.verified ? '2024-01-01T00:00:00.000Z' : null };
       case 'oidc':
+      case 'microsoft':
         return { sub: String(user.id), name: user.name, preferred_username: user.login, email: user.email, email_verified: user.verified };
     }
   }
@@ -195,9 +215,15 @@ export async function startStandIn(kind: StandInKind, opts: { host?: string } = 
   async function idToken(grant: Grant): Promise<string> {
     const t = standIn.tamper.idToken;
     const now = Math.floor(Date.now() / 1000);
-    const jwt = new SignJWT({ nonce: t === 'wrong_nonce' ? 'not-the-nonce' : grant.nonce })
+    // Entra ID puts the profile in the ID token (no email_verified: it does not vouch for the address).
+    const claims =
+      kind === 'microsoft'
+        ? { tid: TENANT, oid: `oid-${grant.user.id}`, name: grant.user.name, preferred_username: grant.user.email, email: grant.user.email, ver: '2.0' }
+        : {};
+    const issuer = kind === 'microsoft' ? `${base}/${t === 'other_tenant_iss' ? '72f988bf-86f1-41af-91ab-2d7cd011db47' : TENANT}/v2.0` : base;
+    const jwt = new SignJWT({ ...claims, nonce: t === 'wrong_nonce' ? 'not-the-nonce' : grant.nonce })
       .setProtectedHeader({ alg: 'RS256', kid: 'standin-1' })
-      .setIssuer(t === 'wrong_iss' ? `${base}/other` : base)
+      .setIssuer(t === 'wrong_iss' ? `${base}/other` : issuer)
       .setAudience(t === 'wrong_aud' ? 'someone-else' : clientId)
       .setSubject(String(grant.user.id))
       .setIssuedAt(t === 'expired' ? now - 7200 : now)

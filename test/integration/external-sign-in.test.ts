@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { hashPassword } from '../../src/services/users.js';
 
 let server: TestServer;
-const standIns: Record<'github' | 'gitea' | 'gitlab' | 'acme', StandIn> = {} as never;
+const standIns: Record<'github' | 'gitea' | 'gitlab' | 'acme' | 'microsoft', StandIn> = {} as never;
 let nextId = 1000;
 
 beforeAll(async () => {
@@ -18,6 +18,7 @@ beforeAll(async () => {
   standIns.gitea = await startStandIn('gitea');
   standIns.gitlab = await startStandIn('gitlab');
   standIns.acme = await startStandIn('oidc');
+  standIns.microsoft = await startStandIn('microsoft');
   server = await startTestServer({
     // GitHub Enterprise Server: web at GITHUB_URL, REST API at GITHUB_URL/api/v3 unless GITHUB_API_URL says otherwise.
     GITHUB_OAUTH_ENABLED: 'true',
@@ -37,6 +38,11 @@ beforeAll(async () => {
     OIDC_ACME_CLIENT_ID: standIns.acme.clientId,
     OIDC_ACME_CLIENT_SECRET: standIns.acme.clientSecret,
     OIDC_ACME_DISPLAY_NAME: 'Acme SSO',
+    // Entra ID, multi-tenant ("common"), with the authority pointed at the stand-in (as for a national cloud).
+    MICROSOFT_OAUTH_ENABLED: 'true',
+    MICROSOFT_AUTHORITY_URL: standIns.microsoft.url,
+    MICROSOFT_CLIENT_ID: standIns.microsoft.clientId,
+    MICROSOFT_CLIENT_SECRET: standIns.microsoft.clientSecret,
     OAUTH_TIMEOUT: '1s',
   });
 }, 60_000);
@@ -140,6 +146,42 @@ describe.each(FLOWS)('sign in with %s', (provider, scope) => {
     expect(page.html).toContain('You did not allow signing in');
     expect(await countUsers()).toBe(users);
     expect(await audited('AUTHENTICATION_FAILURE', (d) => d.provider === provider && d.reason === 'provider_error_access_denied')).toBe(true);
+  }, 30_000);
+});
+
+describe('sign in with Microsoft Entra ID (multi-tenant)', () => {
+  test("the ID token's issuer is the person's own tenant; the address is not vouched for, so it links nothing", async () => {
+    const someone = person({ verified: true });
+    standIns.microsoft.signInAs = someone;
+    const users = await countUsers();
+    const { page } = await signInWith(new ScriptedBrowser(server.url), 'microsoft');
+    expect(page.status).toBe(302);
+    expect(standIns.microsoft.lastScope).toBe('openid profile email User.Read');
+    expect(await countUsers()).toBe(users + 1);
+    // Entra ID sends no email_verified: the account gets no address, and the ID token was enough (no UserInfo call).
+    const user = await db().user.findFirstOrThrow({ where: { connections: { some: { provider: 'microsoft', providerUserId: String(someone.id) } } } });
+    expect(user).toMatchObject({ authSource: 'microsoft', email: null, emailVerified: false, fullName: someone.name });
+    expect(standIns.microsoft.requests).not.toContain('GET /oidc/userinfo');
+
+    const local = await db().user.create({ data: { username: 'ms-local', email: 'ms-local@example.test', passwordHash: 'x' } });
+    standIns.microsoft.signInAs = person({ email: local.email! });
+    const refused = await signInWith(new ScriptedBrowser(server.url), 'microsoft');
+    expect(refused.page.status).toBe(409);
+    expect(await db().oAuthConnection.count({ where: { userId: local.id } })).toBe(0);
+  }, 30_000);
+
+  test('an ID token whose issuer names another tenant than its tid is refused', async () => {
+    standIns.microsoft.signInAs = person();
+    standIns.microsoft.tamper = { idToken: 'other_tenant_iss' };
+    try {
+      const users = await countUsers();
+      const { page } = await signInWith(new ScriptedBrowser(server.url), 'microsoft');
+      expect(page.status).toBe(502);
+      expect(await countUsers()).toBe(users);
+      expect(await audited('AUTHENTICATION_FAILURE', (d) => d.provider === 'microsoft' && d.reason === 'id_token_bad_iss')).toBe(true);
+    } finally {
+      standIns.microsoft.tamper = {};
+    }
   }, 30_000);
 });
 
