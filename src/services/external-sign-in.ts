@@ -145,7 +145,7 @@ export class ExternalSignInService {
   private async resolve(name: string, profile: ExternalProfile, currentUserId: string | undefined, req: RequestInfo) {
     const displayName = this.provider(name).config.displayName;
     const now = new Date();
-    const connectionData = { email: profile.email ?? null, displayName: (profile.displayName ?? profile.username ?? null)?.slice(0, 200) ?? null, lastUsedAt: now };
+    const connectionData = { email: profile.email ?? null, displayName: (profile.username ?? profile.displayName ?? null)?.slice(0, 200) ?? null, lastUsedAt: now };
     const result = await writeTransaction(this.db, this.opts.dialect, async (tx) => {
       const existing = await tx.oAuthConnection.findUnique({ where: { provider_providerUserId: { provider: name, providerUserId: profile.providerUserId } }, include: { user: true } });
       if (currentUserId) {

@@ -4,9 +4,8 @@
 // checked, so a callback works once. Success ends like the password login: a new session id, auth_time,
 // a new CSRF token, and back to the local path saved at the start. Deciding is ExternalSignInService's.
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import { randomToken } from '../domain/crypto.js';
-import { NotFound } from '../domain/errors.js';
 import { requestInfo } from '../http/request-info.js';
 import { ExternalSignInRefused, type ExternalSignInService, type PendingExternalSignIn } from '../services/external-sign-in.js';
 import { safeLocalPath } from './local-redirect.js';
@@ -17,14 +16,15 @@ const PENDING_KEY = 'externalSignIn';
 
 export function externalSignInRoutes(router: Router, deps: { services: { externalSignIn: ExternalSignInService }; render: Renderer }): void {
   const { services, render } = deps;
+  // Not a configured provider: left to the routes after this one (and to the 404 page).
   const known = (ctx: Context) => {
     const name = String(ctx.params.provider ?? '');
-    if (!services.externalSignIn.has(name)) throw new NotFound('There is no sign-in provider with this name.');
-    return name;
+    return services.externalSignIn.has(name) ? name : undefined;
   };
 
-  router.get('/oauth/:provider', async (ctx: Context) => {
+  router.get('/oauth/:provider', async (ctx: Context, next: Next) => {
     const name = known(ctx);
+    if (!name) return next();
     const redirect = safeLocalPath(firstQuery(ctx, 'redirect'));
     try {
       const { url, pending } = await services.externalSignIn.begin(name, redirect, requestInfo(ctx));
@@ -37,8 +37,9 @@ export function externalSignInRoutes(router: Router, deps: { services: { externa
     }
   });
 
-  const callback = async (ctx: Context) => {
+  const callback = async (ctx: Context, next: Next) => {
     const name = known(ctx);
+    if (!name) return next();
     const pending = ctx.session?.[PENDING_KEY] as PendingExternalSignIn | undefined;
     if (pending && ctx.session) {
       // Gone before anything is checked, and stored now: a second use of this answer finds nothing.

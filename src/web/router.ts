@@ -34,9 +34,10 @@ export function webRouter(deps: { services: Services; render: Renderer; config: 
     router.post('/device/verify', rateLimit(deps.limits.limiter('ratelimit:device_verify', { points: deviceVerifyPerMinute, windowSeconds: 60 }), { page: true }));
   }
   loginRoutes(router, deps);
-  externalSignInRoutes(router, deps);
   deviceRoutes(router, deps);
   authorizeRoutes(router, deps);
+  // After /oauth/authorize, which its /oauth/:provider would otherwise shadow.
+  externalSignInRoutes(router, deps);
   auditExportRoutes(router, {
     auditQuery: deps.services.auditQuery,
     requireAdmin: adminGate({ tokens: deps.services.tokens, render: deps.render }),

@@ -8,6 +8,7 @@ import { signedInBrowser } from '../helpers/graphql.js';
 import { startStandIn, type StandIn, type StandInUser } from '../helpers/provider-standin.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { hashPassword } from '../../src/services/users.js';
+import { createClient } from '../helpers/clients.js';
 
 let server: TestServer;
 const standIns: Record<'github' | 'gitea' | 'gitlab' | 'acme' | 'microsoft', StandIn> = {} as never;
@@ -146,6 +147,40 @@ describe.each(FLOWS)('sign in with %s', (provider, scope) => {
     expect(page.html).toContain('You did not allow signing in');
     expect(await countUsers()).toBe(users);
     expect(await audited('AUTHENTICATION_FAILURE', (d) => d.provider === provider && d.reason === 'provider_error_access_denied')).toBe(true);
+  }, 30_000);
+});
+
+describe('inside an OAuth authorization request', () => {
+  test("a client's /oauth/authorize still works with providers configured; signing in through one comes back to it, then consent and a code", async () => {
+    const app = await createClient(server, { type: 'public' });
+    const authorize = `/oauth/authorize?${new URLSearchParams({
+      response_type: 'code',
+      client_id: app.clientId,
+      redirect_uri: app.redirectUri,
+      scope: 'openid profile',
+      state: 'client-state',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    })}`;
+    const browser = new ScriptedBrowser(server.url);
+    const first = await browser.get(authorize);
+    expect(first.status).toBe(302);
+    const redirect = new URL(first.location!, server.url).searchParams.get('redirect')!;
+    expect(redirect.startsWith('/oauth/authorize?')).toBe(true);
+    const login = await browser.get(first.location!);
+    expect(login.html).toContain('href="/oauth/gitea?redirect=');
+    standIns.gitea.signInAs = person();
+    const { page } = await signInWith(browser, 'gitea', { redirect });
+    expect(page.location).toBe(redirect);
+    const consent = await browser.get(redirect);
+    expect(consent.status).toBe(200);
+    expect(consent.html).toContain('Allow');
+    const approved = await browser.submit(consent, '/oauth/authorize', { decision: 'approve' });
+    expect(approved.status).toBe(302);
+    const back = new URL(approved.location!);
+    expect(back.origin + back.pathname).toBe(app.redirectUri);
+    expect(back.searchParams.get('code')).toBeTruthy();
+    expect(back.searchParams.get('state')).toBe('client-state');
   }, 30_000);
 });
 
