@@ -15,6 +15,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { type Tx, writeTransaction } from '../db/transactions.js';
 import { constantTimeEqual, randomToken } from '../domain/crypto.js';
 import { NotFound } from '../domain/errors.js';
+import { hasControlCharacters } from '../domain/control-characters.js';
 import { ProviderError } from '../identity/providers/http.js';
 import type { ExternalProfile, IdentityProvider } from '../identity/providers/types.js';
 import type { Logger } from '../ops/logger.js';
@@ -119,7 +120,7 @@ export class ExternalSignInService {
     if (!params.code) throw this.refuse(name, 'missing_code', `${provider.config.displayName} sent no authorization code. Please start again.`, req);
     let profile: ExternalProfile;
     try {
-      profile = await provider.finish(params.code, pending);
+      profile = cleanProfile(await provider.finish(params.code, pending));
     } catch (err) {
       if (err instanceof ProviderError) throw this.providerFailed(name, err, req);
       throw err;
@@ -259,6 +260,29 @@ export class ExternalSignInService {
     });
     return new ExternalSignInRefused(reason, message, status);
   }
+}
+
+/**
+ * What a provider said, made safe to store and show: no control characters (PostgreSQL refuses NUL;
+ * in names they hide what a person reads), bounded lengths, an address only when it looks like one.
+ */
+function cleanProfile(profile: ExternalProfile): ExternalProfile {
+  const text = (value: string | undefined, max: number) => {
+    const cleaned = value?.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, max);
+    return cleaned ? cleaned : undefined;
+  };
+  const email = profile.email?.trim();
+  const emailOk = email !== undefined && email.length <= 254 && /^[^\s@\u0000-\u001f\u007f]+@[^\s@\u0000-\u001f\u007f]+$/.test(email);
+  if (!profile.providerUserId || hasControlCharacters(profile.providerUserId) || profile.providerUserId.length > 255) {
+    throw new ProviderError('user_id_malformed', 'The identity provider sent an answer this server could not read.');
+  }
+  return {
+    providerUserId: profile.providerUserId,
+    username: text(profile.username, 64),
+    displayName: text(profile.displayName, 200),
+    email: emailOk ? email : undefined,
+    emailVerified: emailOk && profile.emailVerified,
+  };
 }
 
 async function touch(tx: Tx, userId: string, now: Date): Promise<User> {

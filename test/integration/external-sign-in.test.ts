@@ -386,6 +386,15 @@ describe('accounts', () => {
     expect((await db().oAuthConnection.findFirstOrThrow({ where: { provider: 'gitlab', providerUserId: String(someone.id) } })).userId).toBe(admin.id);
   }, 30_000);
 
+  test('what a provider says is cleaned before it is stored: control characters dropped, an address that is not one ignored', async () => {
+    const someone = person({ login: 'odd\u0000one', name: 'Odd\u0000 Name\n\u001b[31m', email: 'not an address', verified: true });
+    standIns.gitea.signInAs = someone;
+    const { page } = await signInWith(new ScriptedBrowser(server.url), 'gitea');
+    expect(page.status).toBe(302);
+    const user = await db().user.findFirstOrThrow({ where: { connections: { some: { provider: 'gitea', providerUserId: String(someone.id) } } } });
+    expect(user).toMatchObject({ username: 'oddone', fullName: 'Odd Name[31m', email: null, emailVerified: false });
+  }, 30_000);
+
   test('with OAUTH_AUTO_REGISTER=false a newcomer is told to ask an administrator; nothing is created', async () => {
     const gitea = await startStandIn('gitea');
     const strict = await startStartStrict(gitea);

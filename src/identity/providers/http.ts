@@ -77,7 +77,7 @@ export async function providerJson(
     throw new ProviderError(`${what}_malformed`, 'The identity provider sent an answer this server could not read.', res.status);
   }
   if (res.status < 200 || res.status >= 300) {
-    const error = isObject(parsed) && typeof parsed.error === 'string' ? parsed.error : undefined;
+    const error = isObject(parsed) && typeof parsed.error === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(parsed.error) ? parsed.error : undefined;
     throw new ProviderError(`${what}_http_${res.status}${error ? `_${error}` : ''}`.slice(0, 120), 'The identity provider refused the request. Please try again.', res.status);
   }
   if (!isObject(parsed) && !Array.isArray(parsed)) throw new ProviderError(`${what}_malformed`, 'The identity provider sent an answer this server could not read.', res.status);
@@ -108,7 +108,7 @@ export async function exchangeCode(
   const answer = await providerJson(tokenUrl, { method: 'POST', headers, body: form.toString() }, opts, 'token');
   // GitHub answers 200 with {"error": ...} for a bad code.
   if (!isObject(answer) || typeof answer.error === 'string') {
-    const error = isObject(answer) && typeof answer.error === 'string' ? answer.error : 'malformed';
+    const error = isObject(answer) && typeof answer.error === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(answer.error) ? answer.error : 'malformed';
     throw new ProviderError(`token_${error}`.slice(0, 120), 'The identity provider refused the sign-in. Please try again.');
   }
   if (typeof answer.access_token !== 'string' || answer.access_token === '') throw new ProviderError('token_malformed', 'The identity provider sent an answer this server could not read.');
