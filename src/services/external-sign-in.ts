@@ -160,6 +160,10 @@ export class ExternalSignInService {
           return { user: await touch(tx, current.id, now), created: false, linked: false };
         }
         const other = await tx.oAuthConnection.findUnique({ where: { userId_provider: { userId: current.id, provider: name } } });
+        if (other?.providerUserId === profile.providerUserId) {
+          await tx.oAuthConnection.update({ where: { id: other.id }, data: connectionData });
+          return { user: await touch(tx, current.id, now), created: false, linked: false };
+        }
         if (other) return { refused: ['provider_already_linked', `Your account is already linked to another ${displayName} account; an administrator can unlink it.`, 409] as const, user: current };
         await this.link(tx, current, name, profile, connectionData, 'signed_in', req);
         return { user: await touch(tx, current.id, now), created: false, linked: true };
@@ -183,6 +187,11 @@ export class ExternalSignInService {
         }
         if (!sameEmail.active) return { refused: ['user_disabled', 'This account is disabled. Ask an administrator.', 403] as const, user: sameEmail };
         const other = await tx.oAuthConnection.findUnique({ where: { userId_provider: { userId: sameEmail.id, provider: name } } });
+        // Linked a moment ago by a concurrent sign-in of the same identity (read committed saw it only now).
+        if (other?.providerUserId === profile.providerUserId) {
+          await tx.oAuthConnection.update({ where: { id: other.id }, data: connectionData });
+          return { user: await touch(tx, sameEmail.id, now), created: false, linked: false };
+        }
         if (other) return { refused: ['provider_already_linked', `The account with this e-mail address is already linked to another ${displayName} account.`, 409] as const, user: sameEmail };
         await this.link(tx, sameEmail, name, profile, connectionData, 'verified_email', req);
         return { user: await touch(tx, sameEmail.id, now), created: false, linked: true };
