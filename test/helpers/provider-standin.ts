@@ -5,6 +5,7 @@
 // a slow or failing user API).
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT, type CryptoKey } from 'jose';
 
@@ -49,7 +50,8 @@ interface Grant {
   nonce?: string;
 }
 
-export async function startStandIn(kind: StandInKind, opts: { host?: string } = {}): Promise<StandIn> {
+/** `tls`: serve HTTPS with this certificate and key (PEM), e.g. a self-signed one. */
+export async function startStandIn(kind: StandInKind, opts: { host?: string; tls?: { cert: string; key: string } } = {}): Promise<StandIn> {
   const clientId = `client-${kind}`;
   const clientSecret = `secret-${randomBytes(8).toString('hex')}`;
   const codes = new Map<string, Grant>();
@@ -231,14 +233,15 @@ export async function startStandIn(kind: StandInKind, opts: { host?: string } = 
     return jwt.sign((t === 'bad_signature' ? other.privateKey : privateKey) as CryptoKey);
   }
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err) => {
       res.writeHead(500);
       res.end(String(err));
     });
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer(opts.tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
-  base = `http://${host}:${(server.address() as AddressInfo).port}`;
+  base = `${opts.tls ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}`;
   standIn.url = base;
   return standIn;
 }

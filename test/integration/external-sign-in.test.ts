@@ -9,6 +9,9 @@ import { startStandIn, type StandIn, type StandInUser } from '../helpers/provide
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { hashPassword } from '../../src/services/users.js';
 import { createClient } from '../helpers/clients.js';
+import { makeSelfSignedCertificate } from '../helpers/tls.js';
+import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 
 let server: TestServer;
 const standIns: Record<'github' | 'gitea' | 'gitlab' | 'acme' | 'microsoft', StandIn> = {} as never;
@@ -416,6 +419,50 @@ describe('accounts', () => {
     }
   }, 60_000);
 });
+
+describe('TLS to the provider', () => {
+  test('a provider with a certificate nobody trusts is refused; OAUTH_INSECURE_SKIP_VERIFY=true (development only) accepts it', async () => {
+    const cert = makeSelfSignedCertificate();
+    const tlsIdp = await startStandIn('oidc', { tls: { cert: cert.cert, key: readFileSync(cert.keyFile, 'utf8') } });
+    const env = (skip: string) => ({
+      OIDC_PROVIDERS: 'tlsidp',
+      OIDC_TLSIDP_ISSUER: tlsIdp.url,
+      OIDC_TLSIDP_CLIENT_ID: tlsIdp.clientId,
+      OIDC_TLSIDP_CLIENT_SECRET: tlsIdp.clientSecret,
+      OAUTH_INSECURE_SKIP_VERIFY: skip,
+    });
+    const strict = await startTestServer(env('false'));
+    const lax = await startTestServer(env('true'));
+    try {
+      tlsIdp.signInAs = person();
+      // Checked: discovery fails at the start, nothing is sent further.
+      const refused = await new ScriptedBrowser(strict.url).get('/oauth/tlsidp');
+      expect(refused.status).toBe(502);
+      expect(refused.html).toContain('could not be reached');
+      const browser = new ScriptedBrowser(lax.url);
+      const start = await browser.get('/oauth/tlsidp');
+      expect(start.status).toBe(302);
+      // The test's own requests do not trust the certificate either: the person's "browser" skips the check too.
+      const back = new URL(await insecureLocation(start.location!));
+      const page = await browser.get(back.pathname + back.search);
+      expect(page.status).toBe(302);
+      expect(await lax.authgate.db.oAuthConnection.count({ where: { provider: 'tlsidp' } })).toBe(1);
+    } finally {
+      await strict.close();
+      await lax.close();
+      await tlsIdp.close();
+    }
+  }, 60_000);
+});
+
+function insecureLocation(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    httpsGet(url, { rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.headers.location ?? '');
+    }).on('error', reject);
+  });
+}
 
 function startStartStrict(gitea: StandIn): Promise<TestServer> {
   return startTestServer({
