@@ -55,8 +55,11 @@ export interface AuthGate {
   close(): Promise<void>;
 }
 
-// /oauth/authorize is a page people see (sign-in, consent), so it belongs to the HTML face.
+// /oauth/authorize is a page people see (sign-in, consent), so it belongs to the HTML face; so do the
+// pages of signing in with a provider, /oauth/<provider> and /oauth/<provider>/callback (provider names
+// cannot be a protocol endpoint's: see RESERVED_PROVIDER_NAMES).
 const PROTOCOL_PATH = /^\/(?!oauth\/authorize(\/|$))(oauth|\.well-known)(\/|$)/;
+const PROVIDER_PATH = /^\/oauth\/([^/]+)(\/callback)?\/?$/;
 
 export async function createAuthGate(config: Config, logger: Logger): Promise<AuthGate> {
   // AuthGate variables that are set but not implemented here: one line each, never silently ignored.
@@ -140,7 +143,9 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     pages.routes() as never,
     pages.allowedMethods() as never,
   ]);
-  app.use(async (ctx: Context, next: Next) => (PROTOCOL_PATH.test(ctx.path) ? protocolStack(ctx, next) : pageStack(ctx, next)));
+  const providerNames = new Set(config.externalSignIn.providers.map((p) => p.name));
+  const isProtocol = (path: string) => PROTOCOL_PATH.test(path) && !providerNames.has(PROVIDER_PATH.exec(path)?.[1] ?? '');
+  app.use(async (ctx: Context, next: Next) => (isProtocol(ctx.path) ? protocolStack(ctx, next) : pageStack(ctx, next)));
 
   const stopHousekeeping = scheduleHousekeeping(db, logger, 10 * 60_000);
   const stopGauges =

@@ -6,9 +6,9 @@
 // Rules:
 // - an alias and its AuthGate name both set and meaning different things → startup error naming both;
 // - an AuthGate variable this server does not implement, set → one warning naming it, unless its value
-//   asks for exactly what this server does anyway (e.g. GITHUB_OAUTH_ENABLED=false);
-// - such a variable whose value changes security and cannot be honoured (TOKEN_PROVIDER_MODE=http_api, an
-//   external sign-in provider enabled, session fingerprinting, ...) → startup error naming it.
+//   asks for exactly what this server does anyway (e.g. TOKEN_PROVIDER_MODE=local);
+// - such a variable whose value changes security and cannot be honoured (TOKEN_PROVIDER_MODE=http_api,
+//   session fingerprinting, ...) → startup error naming it.
 import { ConfigError } from '../domain/errors.js';
 import { parseDurationSeconds } from './duration.js';
 
@@ -154,9 +154,29 @@ export const VARIABLES: Variable[] = [
   v('METRICS_TOKEN', 'string', '', 'Bearer token /metrics requires (32+ characters); unset = no authentication'),
   v('METRICS_GAUGE_UPDATE_ENABLED', 'bool', 'true', 'This instance refreshes the gauges that need database counts (enable on one replica only)'),
   v('METRICS_GAUGE_UPDATE_INTERVAL', 'duration', '5m', 'How often those gauges are refreshed'),
+  // --- Sign-in through external identity providers (issue 12) ---
+  ...['GITHUB', 'GITEA', 'GITLAB', 'MICROSOFT'].flatMap((p) => {
+    const name = p === 'GITHUB' ? 'GitHub' : p === 'GITEA' ? 'Gitea' : p === 'GITLAB' ? 'GitLab' : 'Microsoft Entra ID';
+    const scopes = { GITHUB: 'user:email', GITEA: 'read:user', GITLAB: 'read_user', MICROSOFT: 'openid,profile,email,User.Read' }[p]!;
+    return [
+      v(`${p}_OAUTH_ENABLED`, 'bool', 'false', `Sign in with ${name} (a button on /login)`),
+      v(`${p}_CLIENT_ID`, 'string', '', `OAuth client id registered at ${name}`),
+      v(`${p}_CLIENT_SECRET`, 'string', '', `OAuth client secret registered at ${name}`),
+      v(`${p}_REDIRECT_URL`, 'string', `BASE_URL/oauth/${p.toLowerCase()}/callback`, `redirect_uri sent to ${name}, exactly (…/oauth/${p.toLowerCase()}/callback or …/auth/callback/${p.toLowerCase()})`),
+      v(`${p}_SCOPES`, 'string', scopes, `Scopes requested from ${name} (comma or space separated)`),
+    ];
+  }),
+  v('GITHUB_URL', 'string', 'https://github.com', 'GitHub web address (GitHub Enterprise Server: https://github.example.com)'),
+  v('GITHUB_API_URL', 'string', 'https://api.github.com (GITHUB_URL/api/v3 for Enterprise)', 'GitHub REST API root'),
+  v('GITEA_URL', 'string', '', 'Gitea address (required with GITEA_OAUTH_ENABLED)'),
+  v('GITLAB_URL', 'string', 'https://gitlab.com', 'GitLab address (self-managed GitLab)'),
+  v('MICROSOFT_TENANT_ID', 'string', 'common', 'Entra ID tenant (id, domain, common, organizations or consumers)'),
+  v('MICROSOFT_AUTHORITY_URL', 'string', 'https://login.microsoftonline.com', 'Entra ID authority (national clouds)', own),
+  v('OIDC_PROVIDERS', 'string', '', 'Generic OpenID Connect providers, name1,name2; each configured by OIDC_<NAME>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _SCOPES (openid profile email), _DISPLAY_NAME, _REDIRECT_URL', own),
+  v('OAUTH_AUTO_REGISTER', 'bool', 'true', 'Create the account on first sign-in through a provider; false: the person is told to ask an admin'),
+  v('OAUTH_TIMEOUT', 'duration', '15s', 'Bounds every request to a provider'),
+  v('OAUTH_INSECURE_SKIP_VERIFY', 'bool', 'false', "Skip provider TLS certificate checks (development only; refused in production)"),
 ];
-
-const PROVIDERS = ['GITHUB', 'GITEA', 'MICROSOFT', 'GITLAB'];
 
 interface Unimplemented {
   names: string[];
@@ -186,18 +206,6 @@ export const UNIMPLEMENTED: Unimplemented[] = [
     names: ['TOKEN_API_URL', 'TOKEN_API_TIMEOUT', 'TOKEN_API_INSECURE_SKIP_VERIFY', 'TOKEN_API_AUTH_MODE', 'TOKEN_API_AUTH_SECRET', 'TOKEN_API_AUTH_HEADER', 'TOKEN_API_MAX_RETRIES', 'TOKEN_API_RETRY_DELAY', 'TOKEN_API_MAX_RETRY_DELAY'],
     reason: 'an external token provider (TOKEN_PROVIDER_MODE=http_api) is not implemented',
   },
-  ...PROVIDERS.map((p) => ({
-    names: [`${p}_OAUTH_ENABLED`],
-    reason: 'sign-in through external identity providers is not implemented',
-    honoured: isFalse,
-    accepts: 'false',
-    refuse: (value: string) => (isFalse(value) ? undefined : 'sign-in through external identity providers is not implemented'),
-  })),
-  {
-    names: PROVIDERS.flatMap((p) => [`${p}_CLIENT_ID`, `${p}_CLIENT_SECRET`, `${p}_REDIRECT_URL`, `${p}_SCOPES`]).concat(['GITEA_URL', 'GITLAB_URL', 'MICROSOFT_TENANT_ID']),
-    reason: 'sign-in through external identity providers is not implemented',
-  },
-  { names: ['OAUTH_AUTO_REGISTER', 'OAUTH_TIMEOUT', 'OAUTH_INSECURE_SKIP_VERIFY'], reason: 'sign-in through external identity providers is not implemented' },
   {
     names: ['SESSION_FINGERPRINT', 'SESSION_FINGERPRINT_IP'],
     reason: 'sessions are not bound to a User-Agent or address fingerprint',

@@ -12,6 +12,7 @@ import { postgresUrlFromDsn } from './dsn.js';
 import { resolveSecrets } from './secrets.js';
 import type { SigningAlgorithm } from '../keys/signing-key.js';
 import type { CacheSettings } from '../ops/cache.js';
+import { readExternalSignIn, type ExternalSignInConfig } from '../identity/providers/config.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgresql'; url: string };
 
@@ -100,6 +101,8 @@ export interface Config {
   httpApi?: HttpApiConfig;
   // --- Caches (issue 11): see readCaches at the end of this file ---
   caches: CachesConfig;
+  // --- Sign-in through external identity providers (issue 12): see src/identity/providers/config.ts ---
+  externalSignIn: ExternalSignInConfig;
 }
 
 /** Limits and developer tools of the GraphQL API (/graphql). */
@@ -227,6 +230,8 @@ function readConfig(env: Env): Config {
     metrics: readMetricsConfig(env, production, warnings),
     ...readHttpApiAuth(env, production, warnings),
     caches: readCaches(env),
+    // --- Sign-in through external identity providers (issue 12) ---
+    externalSignIn: readExternalSignIn(env, { production, baseUrl }, { readBool, readDuration }),
   };
   requireRedisForCaches(config);
   if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {

@@ -19,6 +19,8 @@ import { ClientCredentialsService } from './client-credentials.js';
 import { ClientRegistrationService } from './client-registration.js';
 import { ClientService } from './clients.js';
 import { DeviceCodeService } from './device-codes.js';
+import { ExternalSignInService } from './external-sign-in.js';
+import { createIdentityProviders } from '../identity/providers/index.js';
 import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
@@ -57,6 +59,7 @@ export interface Services {
   stats: StatsService;
   /** The instance's metrics, for the counters faces and ops code move (rate-limit hits, cache hits). */
   metrics: Metrics;
+  externalSignIn: ExternalSignInService;
 }
 
 export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; metrics: Metrics; caches: Caches }): Services {
@@ -85,10 +88,14 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const auditQuery = new AuditQueryService(db);
   const account = new AccountService(db, audit, passwordGuessing, metrics, caches);
   const stats = new StatsService(db, config.database.dialect);
+  const externalSignIn = new ExternalSignInService(db, audit, createIdentityProviders(config.externalSignIn, config.production), {
+    autoRegister: config.externalSignIn.autoRegister,
+    dialect: config.database.dialect,
+  }, logger, metrics);
   return {
     audit, users, clients, registration, tokens, deviceCodes, authorizationCodes, authorizationFlow, consents, clientCredentials,
     sessions, revocation, introspection, userInfo, signIn, userCodeEntry, userAdmin, clientAdmin, tokenAdmin, auditQuery,
-    account, stats, metrics,
+    account, stats, metrics, externalSignIn,
   };
 }
 

@@ -5,19 +5,23 @@ import type { Context } from 'koa';
 import { BadInput, InvalidCredentials, SignInRefused, TemporarilyUnavailable, TooManyAttempts } from '../domain/errors.js';
 import { randomToken } from '../domain/crypto.js';
 import { requestInfo } from '../http/request-info.js';
+import type { ExternalSignInService } from '../services/external-sign-in.js';
 import type { SignInService } from '../services/sign-in.js';
 import { csrfProtect } from './csrf.js';
 import { safeLocalPath } from './local-redirect.js';
 import type { Renderer } from './render.js';
 import { describeWait } from './wait.js';
 
-export function loginRoutes(router: Router, deps: { services: { signIn: SignInService }; render: Renderer }): void {
+export function loginRoutes(router: Router, deps: { services: { signIn: SignInService; externalSignIn: ExternalSignInService }; render: Renderer }): void {
   const { services, render } = deps;
+  // With the enabled providers' buttons (sign in with a provider: external-sign-in.ts).
+  const page = (ctx: Context, vars: Record<string, unknown>, status?: number) =>
+    render(ctx, 'login.njk', { providers: services.externalSignIn.list(), ...vars }, status);
 
   router.get('/login', async (ctx: Context) => {
     const redirect = safeLocalPath(firstQuery(ctx, 'redirect'));
     if (ctx.state.user) return ctx.redirect(redirect);
-    render(ctx, 'login.njk', { redirect });
+    page(ctx, { redirect });
   });
 
   router.post('/login', csrfProtect, async (ctx: Context) => {
@@ -37,15 +41,15 @@ export function loginRoutes(router: Router, deps: { services: { signIn: SignInSe
       if (err instanceof TooManyAttempts) {
         ctx.set('Retry-After', String(err.retryAfter));
         const error = `Too many failed attempts. Try again in ${describeWait(err.retryAfter)}.`;
-        return render(ctx, 'login.njk', { redirect, username, error }, 429);
+        return page(ctx, { redirect, username, error }, 429);
       }
-      if (err instanceof InvalidCredentials) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 401);
-      if (err instanceof BadInput) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 400);
-      if (err instanceof SignInRefused) return render(ctx, 'login.njk', { redirect, username, error: err.message }, 403);
+      if (err instanceof InvalidCredentials) return page(ctx, { redirect, username, error: err.message }, 401);
+      if (err instanceof BadInput) return page(ctx, { redirect, username, error: err.message }, 400);
+      if (err instanceof SignInRefused) return page(ctx, { redirect, username, error: err.message }, 403);
       // The user service (or the limit store) is not answering: said on the form, so the person can simply retry.
       if (err instanceof TemporarilyUnavailable) {
         ctx.set('Retry-After', String(err.retryAfter));
-        return render(ctx, 'login.njk', { redirect, username, error: err.description }, 503);
+        return page(ctx, { redirect, username, error: err.description }, 503);
       }
       throw err;
     }

@@ -11,6 +11,7 @@ import { adminGate } from './admin-gate.js';
 import { auditExportRoutes } from './audit-export.js';
 import { authorizeRoutes } from './authorize.js';
 import { deviceRoutes } from './device.js';
+import { externalSignInRoutes } from './external-sign-in.js';
 import { loginRoutes } from './login.js';
 import type { PageGraphQL } from '../graphql/in-process.js';
 import { pageRoutes } from './pages/index.js';
@@ -46,6 +47,8 @@ export function webRouter(deps: { services: Services; render: Renderer; config: 
   loginRoutes(router, deps);
   deviceRoutes(router, deps);
   authorizeRoutes(router, deps);
+  // After /oauth/authorize, which its /oauth/:provider would otherwise shadow.
+  externalSignInRoutes(router, deps);
   auditExportRoutes(router, {
     auditQuery: deps.services.auditQuery,
     requireAdmin: adminGate({ tokens: deps.services.tokens, render: deps.render }),

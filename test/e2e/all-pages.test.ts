@@ -11,7 +11,8 @@ import { DEVICE_GRANT, postForm } from '../helpers/oauth.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
 
 // GET routes that are not pages: files, downloads, images, and what only redirects.
-const NOT_PAGES = [/^\/static\//, /^\/admin\/audit\/export$/, /^\/device\/qr$/, /^\/account$/];
+// Sign in with a provider: redirects to and from a provider (none is configured here), tested in provider-sign-in.test.ts.
+const NOT_PAGES = [/^\/static\//, /^\/admin\/audit\/export$/, /^\/device\/qr$/, /^\/account$/, /^\/oauth\/:provider/, /^\/auth\/callback\//];
 // Pages a signed-in person is sent away from, shown signed out instead.
 const SIGNED_OUT = new Set(['/login']);
 

@@ -145,12 +145,12 @@ describe("AuthGate's example .env", () => {
   test('each set AuthGate variable this server does not implement is logged once at warn level, naming it', () => {
     const warnings = log.lines().filter((line) => line.level === 'warn');
     const named = (name: string) => warnings.filter((line) => String(line.msg).startsWith(`${name} is set but not implemented`));
-    for (const name of ['GITHUB_CLIENT_ID', 'GITEA_URL', 'OAUTH_TIMEOUT', 'CACHE_INIT_TIMEOUT', 'DB_LOG_LEVEL']) {
+    for (const name of ['CACHE_INIT_TIMEOUT', 'DB_LOG_LEVEL']) {
       expect(named(name)).toHaveLength(1);
     }
     // Set to what this server does anyway (external sign-in off, local sign-in): no warning.
-    // Implemented (audit retention, the request limits, the caches): no warning either.
-    for (const name of ['GITHUB_OAUTH_ENABLED', 'TOKEN_CACHE_ENABLED', 'AUTH_MODE', 'MICROSOFT_CLIENT_ID', 'AUDIT_LOG_RETENTION', 'AUDIT_LOG_CLEANUP_INTERVAL', 'ENABLE_AUDIT_LOGGING', 'LOGIN_RATE_LIMIT', 'USER_CACHE_TTL', 'CLIENT_CACHE_TYPE', 'TOKEN_CACHE_TYPE']) {
+    // Implemented (audit retention, the request limits, the caches, sign-in with providers and the HTTP API): no warning either.
+    for (const name of ['GITHUB_OAUTH_ENABLED', 'TOKEN_CACHE_ENABLED', 'AUTH_MODE', 'MICROSOFT_CLIENT_ID', 'AUDIT_LOG_RETENTION', 'AUDIT_LOG_CLEANUP_INTERVAL', 'ENABLE_AUDIT_LOGGING', 'LOGIN_RATE_LIMIT', 'USER_CACHE_TTL', 'CLIENT_CACHE_TYPE', 'TOKEN_CACHE_TYPE', 'GITHUB_CLIENT_ID', 'GITEA_URL', 'OAUTH_TIMEOUT', 'HTTP_API_URL', 'HTTP_API_AUTH_SECRET']) {
       expect(warnings.filter((line) => String(line.msg).startsWith(name))).toEqual([]);
     }
     expect(warnings).toHaveLength(config.warnings.length);

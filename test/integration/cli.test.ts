@@ -119,7 +119,7 @@ describe('server', () => {
     [{ SHUTDOWN_TIMEOUT: '5s', SERVER_SHUTDOWN_TIMEOUT: '9s' }, 'SERVER_SHUTDOWN_TIMEOUT=9s and SHUTDOWN_TIMEOUT=5s disagree'],
     [{ PORT: '1' }, 'and PORT=1 disagree on the port'],
     [{ AUTH_MODE: 'http_api' }, 'AUTH_MODE=http_api needs HTTP_API_URL'],
-    [{ GITEA_OAUTH_ENABLED: 'true' }, 'GITEA_OAUTH_ENABLED=true: sign-in through external identity providers is not implemented'],
+    [{ GITEA_OAUTH_ENABLED: 'true' }, 'GITEA_OAUTH_ENABLED=true needs GITEA_URL'],
     [{ TLS_CERT_FILE: '/etc/authgate/tls/fullchain.pem' }, 'TLS_CERT_FILE is set but TLS_KEY_FILE is not'],
     [{ DATABASE_DRIVER: 'postgres', DATABASE_DSN: 'host=localhost dbname' }, 'DATABASE_DSN is not a valid PostgreSQL DSN'],
     [{ DEVICE_CODE_RATE_LIMIT: 'ten' }, 'DEVICE_CODE_RATE_LIMIT must be an integer'],

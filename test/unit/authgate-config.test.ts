@@ -207,8 +207,6 @@ describe('AuthGate variables this server does not implement', () => {
   test.each([
     [{ AUTH_MODE: 'ldap' }, /^AUTH_MODE must be one of local, http_api, got "ldap"/],
     [{ TOKEN_PROVIDER_MODE: 'http_api' }, /^TOKEN_PROVIDER_MODE=http_api: issuing tokens through an external HTTP API is not implemented/],
-    [{ GITHUB_OAUTH_ENABLED: 'true' }, /^GITHUB_OAUTH_ENABLED=true: sign-in through external identity providers is not implemented/],
-    [{ MICROSOFT_OAUTH_ENABLED: '1' }, /^MICROSOFT_OAUTH_ENABLED=1: /],
     [{ SESSION_FINGERPRINT: 'true' }, /^SESSION_FINGERPRINT=true: session fingerprinting is not implemented/],
     [{ JWT_PRIVATE_KEY_PEM: '-----BEGIN PRIVATE KEY-----' }, /^JWT_PRIVATE_KEY_PEM=.*set JWT_PRIVATE_KEY_PATH/],
     [{ JWT_AUDIENCE: 'api' }, /^JWT_AUDIENCE=api: /],
