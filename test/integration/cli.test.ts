@@ -101,7 +101,7 @@ describe('server', () => {
   }
 
   test.each([[['server']], [[]]])('%j starts the server; unimplemented AuthGate variables are logged at warn level; SIGTERM stops it with 0', async (args) => {
-    const server = await start(args, { TOKEN_API_URL: 'https://tokens.example.com/api', USER_CACHE_TTL: '5m' });
+    const server = await start(args, { TOKEN_API_URL: 'https://tokens.example.com/api', DB_LOG_LEVEL: 'info' });
     const res = await fetch(`http://127.0.0.1:${server.port}/health`);
     expect(res.status).toBe(200);
     const lines = server
@@ -110,7 +110,7 @@ describe('server', () => {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { level: string; msg: string });
     const warnings = lines.filter((line) => line.level === 'warn').map((line) => line.msg);
-    expect(warnings).toEqual([expect.stringMatching(/^TOKEN_API_URL is set but not implemented/), expect.stringMatching(/^USER_CACHE_TTL is set but not implemented/)]);
+    expect(warnings).toEqual([expect.stringMatching(/^TOKEN_API_URL is set but not implemented/), expect.stringMatching(/^DB_LOG_LEVEL is set but not implemented/)]);
     child!.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });
