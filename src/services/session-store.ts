@@ -111,7 +111,7 @@ local old = redis.call('HGET', KEYS[1], 'userId')
 local abs = redis.call('HGET', KEYS[1], 'absoluteExpiresAt')
 if not abs then
   abs = ARGV[7]
-  redis.call('HSET', KEYS[1], 'createdAt', ARGV[5], 'absoluteExpiresAt', abs, 'ipAddress', ARGV[8], 'userAgent', ARGV[9])
+  redis.call('HMSET', KEYS[1], 'createdAt', ARGV[5], 'absoluteExpiresAt', abs, 'ipAddress', ARGV[8], 'userAgent', ARGV[9])
 end
 local exp = math.min(tonumber(ARGV[6]), tonumber(abs))
 if old and old ~= '' and old ~= ARGV[4] then redis.call('ZREM', ARGV[1] .. 'user-sessions:' .. old, ARGV[2]) end
@@ -119,7 +119,7 @@ if exp <= tonumber(ARGV[5]) then
   redis.call('DEL', KEYS[1])
   return 0
 end
-redis.call('HSET', KEYS[1], 'data', ARGV[3], 'userId', ARGV[4], 'updatedAt', ARGV[5], 'expiresAt', tostring(exp))
+redis.call('HMSET', KEYS[1], 'data', ARGV[3], 'userId', ARGV[4], 'updatedAt', ARGV[5], 'expiresAt', tostring(exp))
 redis.call('PEXPIREAT', KEYS[1], exp)
 if ARGV[4] ~= '' then
   local idx = ARGV[1] .. 'user-sessions:' .. ARGV[4]
