@@ -91,7 +91,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger, metrics });
   const caches = new Caches(config.caches, { redis, subscriber: cacheSubscriber, keyPrefix: config.redisKeyPrefix, logger, metrics });
   await caches.start();
-  const services = createServices({ db, config, signer, logger, limits, metrics, caches });
+  const services = createServices({ db, config, signer, logger, limits, metrics, caches, redis });
   const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger });
 
   const app = new Koa({ proxy: config.trustProxy });
@@ -149,7 +149,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
 
   const stopHousekeeping = scheduleHousekeeping(db, logger, 10 * 60_000);
   const stopGauges =
-    config.metrics.enabled && config.metrics.gaugeUpdate.enabled ? scheduleGaugeUpdates(db, metrics, logger, config.metrics.gaugeUpdate.intervalMs) : () => {};
+    config.metrics.enabled && config.metrics.gaugeUpdate.enabled ? scheduleGaugeUpdates(db, metrics, logger, config.metrics.gaugeUpdate.intervalMs, () => services.sessions.countActive()) : () => {};
   const stopAuditRetention = scheduleAuditRetention(db, logger, { retentionSeconds: config.audit.retentionSeconds, intervalMs: config.audit.cleanupIntervalMs });
   let server: Server | undefined;
   return {

@@ -94,6 +94,7 @@ export const VARIABLES: Variable[] = [
   v('DEFAULT_ADMIN_PASSWORD', 'string', '(random)', 'Password of the admin user created on first run (8+ characters)'),
   v('SESSION_SECRET', 'string', '(generated in development)', 'Signs the session cookie, at least 32 characters; required in production'),
   v('SESSION_MAX_AGE', 'duration', '3600', 'Absolute session lifetime (seconds, or a duration)'),
+  v('SESSION_STORE', 'string', 'database', 'Where browser sessions live: database (the sessions table) or redis (shared by all instances; needs Redis)', own),
   v('SESSION_IDLE_TIMEOUT', 'duration', '1800', 'Session ends after this long without a request; 0 = only SESSION_MAX_AGE applies'),
   v('ENABLE_DYNAMIC_CLIENT_REGISTRATION', 'bool', 'false', 'Mount POST /oauth/register'),
   v('DYNAMIC_CLIENT_REGISTRATION_TOKEN', 'string', '', 'Bearer token for trusted registrations (32+ characters)'),

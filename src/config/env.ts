@@ -78,6 +78,9 @@ export interface Config {
   /** What preflights answer (CORS_ALLOWED_METHODS, CORS_ALLOWED_HEADERS, CORS_MAX_AGE in seconds). */
   cors: { methods: string[]; headers: string[]; maxAge: number };
   session: { secret: string; maxAge: number; idleTimeout: number };
+  // --- Session store (issue 11) ---
+  /** Where browser sessions live: the `sessions` table (default) or Redis (SESSION_STORE=redis, shared by every instance). */
+  sessionStore: 'database' | 'redis';
   deviceCode: { expiration: number; interval: number };
   defaultAdminPassword?: string;
   /** Max body size for every endpoint; protocol requests are small. */
@@ -208,6 +211,8 @@ function readConfig(env: Env): Config {
       // AuthGate: 0 switches the idle timeout off, leaving only the absolute lifetime.
       idleTimeout: sessionIdle === 0 ? sessionMaxAge : Math.min(sessionIdle, sessionMaxAge),
     },
+    // --- Session store (issue 11): this server's name; AuthGate has no such setting. ---
+    sessionStore: readEnum(env, 'SESSION_STORE', ['database', 'redis'] as const, 'database'),
     deviceCode: {
       expiration: readDuration(env, 'DEVICE_CODE_EXPIRATION', '30m', { min: 1 }),
       interval: readDuration(env, 'DEVICE_CODE_POLLING_INTERVAL', '5s', { min: 1, max: 60 }),
@@ -234,6 +239,9 @@ function readConfig(env: Env): Config {
     externalSignIn: readExternalSignIn(env, { production, baseUrl }, { readBool, readDuration }),
   };
   requireRedisForCaches(config);
+  if (config.sessionStore === 'redis' && !config.redisUrl) {
+    throw new ConfigError('SESSION_STORE=redis needs Redis: set REDIS_URL (or RATE_LIMIT_STORE=redis with REDIS_ADDR, REDIS_PASSWORD, REDIS_DB)');
+  }
   if (config.defaultAdminPassword !== undefined && config.defaultAdminPassword.length < 8) {
     throw new ConfigError('DEFAULT_ADMIN_PASSWORD must be at least 8 characters');
   }

@@ -8,7 +8,7 @@ import type { AdminActor } from '../services/user-admin.js';
 import type { AuditStream } from './audit-stream.js';
 
 /** The services the GraphQL face uses, and nothing else. */
-export type GraphQLServices = Pick<Services, 'tokens' | 'userAdmin' | 'clientAdmin' | 'revocation' | 'tokenAdmin' | 'auditQuery' | 'account' | 'stats'>;
+export type GraphQLServices = Pick<Services, 'tokens' | 'userAdmin' | 'clientAdmin' | 'revocation' | 'tokenAdmin' | 'auditQuery' | 'account' | 'stats' | 'sessions'>;
 
 export type Viewer =
   | {

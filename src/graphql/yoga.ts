@@ -168,9 +168,10 @@ export async function stillValid(db: Db, services: GraphQLServices, bearer: stri
   if (!viewer) return false;
   if (bearer) return services.tokens.validateAccessToken(bearer).then(() => true, () => false);
   if (!sessionId || viewer.kind !== 'user') return false;
-  const session = await db.session.findUnique({ where: { id: sessionId }, select: { expiresAt: true, absoluteExpiresAt: true, user: { select: { active: true } } } });
-  const now = new Date();
-  return !!session && session.expiresAt > now && session.absoluteExpiresAt > now && session.user?.active === true;
+  // The session store (database or Redis) says whether the session is still live; the user must still be active.
+  const session = await services.sessions.find(sessionId);
+  if (!session?.userId) return false;
+  return (await db.user.findUnique({ where: { id: session.userId }, select: { active: true } }))?.active === true;
 }
 
 /** The stored id of the browser session: the session store keys rows by the SHA-256 of the cookie's id. */

@@ -32,14 +32,15 @@ export function instrumentDb(db: Db, metrics: Metrics): Db {
 }
 
 /** Counts the rows behind the gauges once. Each count failing on its own leaves its gauge as it was. */
-export async function updateGauges(db: Db, metrics: Metrics, now = new Date()): Promise<void> {
+export async function updateGauges(db: Db, metrics: Metrics, countSessions: () => Promise<number>, now = new Date()): Promise<void> {
   const live = { gt: now };
   const counts: [string, () => Promise<number>, (n: number) => void][] = [
     ['count_access_tokens', () => db.token.count({ where: { category: 'access', status: 'active', expiresAt: live } }), (n) => metrics.tokensActive.set({ token_type: 'access' }, n)],
     ['count_refresh_tokens', () => db.token.count({ where: { category: 'refresh', status: 'active', expiresAt: live } }), (n) => metrics.tokensActive.set({ token_type: 'refresh' }, n)],
     ['count_device_codes', () => db.deviceCode.count({ where: { status: { in: ['pending', 'approved'] }, revokedAt: null, expiresAt: live } }), (n) => metrics.deviceCodesActive.set(n)],
     ['count_pending_device_codes', () => db.deviceCode.count({ where: { status: 'pending', expiresAt: live } }), (n) => metrics.deviceCodesPending.set(n)],
-    ['count_sessions', () => db.session.count({ where: { userId: { not: null }, expiresAt: live, absoluteExpiresAt: live } }), (n) => metrics.sessionsActive.set(n)],
+    // From the session store (the database, or Redis with SESSION_STORE=redis).
+    ['count_sessions', countSessions, (n) => metrics.sessionsActive.set(n)],
   ];
   const results = await Promise.allSettled(counts.map(([, count]) => count()));
   results.forEach((result, i) => {
@@ -52,12 +53,12 @@ export async function updateGauges(db: Db, metrics: Metrics, now = new Date()): 
 }
 
 /** Refreshes the gauges now and every `intervalMs`; returns the function that stops it. */
-export function scheduleGaugeUpdates(db: Db, metrics: Metrics, logger: Logger, intervalMs: number): () => void {
+export function scheduleGaugeUpdates(db: Db, metrics: Metrics, logger: Logger, intervalMs: number, countSessions: () => Promise<number>): () => void {
   let running = false;
   const run = () => {
     if (running) return; // a slow database: never two rounds at once
     running = true;
-    updateGauges(db, metrics)
+    updateGauges(db, metrics, countSessions)
       .catch((err: unknown) => logger.warn('metrics gauge update failed', errorFields(err)))
       .finally(() => (running = false));
   };

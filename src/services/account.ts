@@ -3,27 +3,23 @@
 // else's authorization or session). Another user's rows are NotFound, never Forbidden, so ids cannot
 // be probed.
 import bcrypt from 'bcryptjs';
-import type { Db, OAuthClient, Prisma, Session, Token, UserAuthorization } from '../db/client.js';
+import type { Db, OAuthClient, Prisma, Token, UserAuthorization } from '../db/client.js';
 import { BadInput, NotFound } from '../domain/errors.js';
 import type { Caches } from '../ops/cache.js';
 import type { AttemptPolicy } from './attempt-policy.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
+import type { SessionMeta } from './session-store.js';
+import type { SessionService } from './sessions.js';
 import type { Actor } from './revocation.js';
 import { revokeTokensWhere } from './tokens.js';
 import { checkPassword } from './user-admin.js';
 import { hashPassword } from './users.js';
 
 // Most recent first; the id keeps the order total, so cursor pages never repeat or skip a row.
-export const RECENT_SESSIONS: Prisma.SessionOrderByWithRelationInput[] = [{ updatedAt: 'desc' }, { id: 'asc' }];
 export const RECENT_AUTHORIZATIONS: Prisma.UserAuthorizationOrderByWithRelationInput[] = [{ grantedAt: 'desc' }, { id: 'asc' }];
 export const RECENT_TOKENS: Prisma.TokenOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { id: 'asc' }];
-
-/** A session that has not ended (idle or absolute timeout). */
-export function liveSession(now = new Date()): Prisma.SessionWhereInput {
-  return { expiresAt: { gt: now }, absoluteExpiresAt: { gt: now } };
-}
 
 /** A consent that has not been withdrawn. */
 export const authorizationInForce = { revokedAt: null } satisfies Prisma.UserAuthorizationWhereInput;
@@ -55,12 +51,8 @@ export class AccountService {
     private readonly guessing: AttemptPolicy,
     private readonly metrics: Metrics,
     private readonly caches: Caches,
+    private readonly browserSessions: SessionService,
   ) {}
-
-  /** Browser sessions that have not expired. Session ids are the stored SHA-256 of the cookie's id. */
-  sessionsWhere(userId: string): Prisma.SessionWhereInput {
-    return { userId, ...liveSession() };
-  }
 
   /** Apps the user has let in (consent page or device approval) and not withdrawn. */
   authorizationsWhere(userId: string): Prisma.UserAuthorizationWhereInput {
@@ -72,8 +64,9 @@ export class AccountService {
     return { userId, status: 'active', expiresAt: { gt: now } };
   }
 
-  sessions(userId: string): Promise<Session[]> {
-    return this.db.session.findMany({ where: this.sessionsWhere(userId), orderBy: RECENT_SESSIONS });
+  /** Browser sessions that have not ended, most recently used first. Session ids are the stored SHA-256 of the cookie's id. */
+  sessions(userId: string): Promise<SessionMeta[]> {
+    return this.browserSessions.listForUser(userId);
   }
 
   authorizations(userId: string): Promise<AuthorizationWithClient[]> {
@@ -86,36 +79,50 @@ export class AccountService {
 
   /** Ends one of the user's sessions (or, for an admin, anyone's: `ownerId` undefined). */
   async revokeSession(sessionId: string, actor: Actor, req: RequestInfo, ownerId?: string): Promise<void> {
-    const session = await this.db.session.findUnique({ where: { id: sessionId } });
+    const session = await this.browserSessions.find(sessionId);
     if (!session || session.userId === null || (ownerId !== undefined && session.userId !== ownerId)) throw new NotFound('session not found');
-    await this.db.$transaction(async (tx) => {
-      const { count } = await tx.session.deleteMany({ where: { id: sessionId } });
-      if (count === 0) throw new NotFound('session not found');
-      await this.audit.recordIn(tx, {
-        eventType: 'SESSION_REVOKED',
-        severity: ownerId === undefined ? 'WARNING' : 'INFO',
-        actor,
-        subject: { type: 'user', id: session.userId! },
-        request: req,
-        details: { reason: ownerId === undefined ? 'admin_request' : 'owner_request', sessions_ended: 1 },
+    const entry = {
+      eventType: 'SESSION_REVOKED',
+      severity: ownerId === undefined ? 'WARNING' : 'INFO',
+      actor,
+      subject: { type: 'user', id: session.userId },
+      request: req,
+      details: { reason: ownerId === undefined ? 'admin_request' : 'owner_request', sessions_ended: 1 },
+    } as const;
+    const store = this.browserSessions.store;
+    if (store.kind === 'database') {
+      await this.db.$transaction(async (tx) => {
+        const { count } = await tx.session.deleteMany({ where: { id: sessionId, userId: session.userId } });
+        if (count === 0) throw new NotFound('session not found');
+        await this.audit.recordIn(tx, entry);
       });
-    });
+    } else {
+      // Ended first, then recorded: only a session that was ended is audited.
+      if (!(await store.endOne(sessionId, session.userId))) throw new NotFound('session not found');
+      await this.audit.recordIn(this.db, entry);
+    }
     this.metrics.sessionsInvalidated.inc({ reason: ownerId === undefined ? 'admin' : 'user_request' });
   }
 
   /** Ends every session of the user but the one asking (`keepSessionId`; none when called with a Bearer token). */
   async revokeOtherSessions(userId: string, keepSessionId: string | undefined, actor: Actor, req: RequestInfo): Promise<number> {
-    const ended = await this.db.$transaction(async (tx) => {
-      const { count } = await tx.session.deleteMany({ where: { userId, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
-      await this.audit.recordIn(tx, {
-        eventType: 'SESSIONS_REVOKED',
-        actor,
-        subject: { type: 'user', id: userId },
-        request: req,
-        details: { reason: 'owner_request', sessions_ended: count },
-      });
-      return count;
-    });
+    const { sessionsEnded: ended } = await this.browserSessions.endForUserWith(
+      (fn) => this.db.$transaction(fn),
+      userId,
+      { except: keepSessionId },
+      async () => undefined,
+      {
+        log: this.audit,
+        entry: (_r, count) => ({
+          eventType: 'SESSIONS_REVOKED',
+          actor,
+          subject: { type: 'user', id: userId },
+          request: req,
+          details: { reason: 'owner_request', sessions_ended: count },
+        }),
+      },
+      this.db,
+    );
     if (ended > 0) this.metrics.sessionsInvalidated.inc({ reason: 'user_request' }, ended);
     return ended;
   }
@@ -185,21 +192,28 @@ export class AccountService {
       (err) => err instanceof WrongCurrentPassword,
     );
     const passwordHash = await hashPassword(checkNewPassword(input.newPassword));
-    const sessionsEnded = await this.db.$transaction(async (tx) => {
-      // Conditional on the hash just checked: of two concurrent changes only one applies.
-      const changed = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
-      if (changed.count !== 1) throw new BadInput('the password was changed meanwhile; sign in again and retry');
-      const ended = await tx.session.deleteMany({ where: { userId: user.id, ...(keepSessionId ? { id: { not: keepSessionId } } : {}) } });
-      await this.audit.recordIn(tx, {
-        eventType: 'PASSWORD_CHANGED',
-        severity: 'WARNING',
-        actor: { userId: user.id, username: user.username },
-        subject: { type: 'user', id: user.id },
-        request: req,
-        details: { reason: 'owner_request', sessions_ended: ended.count },
-      });
-      return ended.count;
-    });
+    const { sessionsEnded } = await this.browserSessions.endForUserWith(
+      (fn) => this.db.$transaction(fn),
+      user.id,
+      { except: keepSessionId },
+      async (tx) => {
+        // Conditional on the hash just checked: of two concurrent changes only one applies.
+        const changed = await tx.user.updateMany({ where: { id: user.id, passwordHash: user.passwordHash }, data: { passwordHash } });
+        if (changed.count !== 1) throw new BadInput('the password was changed meanwhile; sign in again and retry');
+      },
+      {
+        log: this.audit,
+        entry: (_r, count) => ({
+          eventType: 'PASSWORD_CHANGED',
+          severity: 'WARNING',
+          actor: { userId: user.id, username: user.username },
+          subject: { type: 'user', id: user.id },
+          request: req,
+          details: { reason: 'owner_request', sessions_ended: count },
+        }),
+      },
+      this.db,
+    );
     if (sessionsEnded > 0) this.metrics.sessionsInvalidated.inc({ reason: 'security' }, sessionsEnded);
     await this.caches.userChanged(user.id);
     return { sessionsEnded };

@@ -24,6 +24,8 @@ import { createIdentityProviders } from '../identity/providers/index.js';
 import { IntrospectionService } from './introspection.js';
 import { RevocationService } from './revocation.js';
 import { SessionService } from './sessions.js';
+import { DatabaseSessionStore, RedisSessionStore } from './session-store.js';
+import type { Redis } from 'ioredis';
 import { HttpApiClient } from '../identity/http-api.js';
 import { SignInService, type SignInSources } from './sign-in.js';
 import { StatsService } from './stats.js';
@@ -62,7 +64,7 @@ export interface Services {
   externalSignIn: ExternalSignInService;
 }
 
-export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; metrics: Metrics; caches: Caches }): Services {
+export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; metrics: Metrics; caches: Caches; redis?: Redis }): Services {
   const { db, config, signer, logger, limits, metrics, caches } = deps;
   const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect, metrics });
   const users = new UserService(db, caches);
@@ -70,7 +72,7 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration, caches);
   const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), metrics, caches);
   const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config, metrics);
-  const sessions = new SessionService(db, config.session, metrics);
+  const sessions = new SessionService(sessionStore(config, db, deps.redis), config.session, metrics);
   const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config, metrics, caches);
   const consents = new ConsentService(db, audit, { remember: config.consentRemember, dialect: config.database.dialect });
   const authorizationFlow = new AuthorizationFlowService(authorizationCodes, consents, audit);
@@ -82,11 +84,11 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
   const passwordGuessing = new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT');
   const signIn = new SignInService(db, audit, passwordGuessing, signInSources(config, logger, metrics), config.database.dialect, metrics);
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
-  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, metrics, caches);
+  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, metrics, caches, sessions);
   const clientAdmin = new ClientAdminService(db, audit, config.database.dialect, caches);
   const tokenAdmin = new TokenAdminService(db, audit, revocation, metrics, caches);
   const auditQuery = new AuditQueryService(db);
-  const account = new AccountService(db, audit, passwordGuessing, metrics, caches);
+  const account = new AccountService(db, audit, passwordGuessing, metrics, caches, sessions);
   const stats = new StatsService(db, config.database.dialect);
   const externalSignIn = new ExternalSignInService(db, audit, createIdentityProviders(config.externalSignIn, config.production), {
     autoRegister: config.externalSignIn.autoRegister,
@@ -102,4 +104,11 @@ export function createServices(deps: { db: Db; config: Config; signer: JwtSigner
 /** The sign-in sources configured: local passwords always, the HTTP API user service when HTTP_API_URL is set. */
 function signInSources(config: Config, logger: Logger, metrics: Metrics): SignInSources {
   return { authMode: config.authMode, httpApi: config.httpApi ? new HttpApiClient(config.httpApi, logger.child({ component: 'http_api' }), metrics) : undefined };
+}
+
+/** SESSION_STORE: the database (default) or the Redis every instance shares. */
+function sessionStore(config: Config, db: Db, redis: Redis | undefined) {
+  if (config.sessionStore === 'database') return new DatabaseSessionStore(db);
+  if (!redis) throw new Error('SESSION_STORE=redis needs Redis: set REDIS_URL');
+  return new RedisSessionStore(redis, config.redisKeyPrefix, config.session.maxAge * 1000);
 }

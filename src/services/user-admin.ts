@@ -14,6 +14,7 @@ import type { RequestInfo } from './request-context.js';
 import type { Actor, RevocationService } from './revocation.js';
 import { revokeTokensWhere } from './tokens.js';
 import { hashPassword } from './users.js';
+import type { SessionService } from './sessions.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -61,6 +62,7 @@ export class UserAdminService {
     private readonly dialect: 'sqlite' | 'postgresql',
     private readonly metrics: Metrics,
     private readonly caches: Caches,
+    private readonly sessions: SessionService,
   ) {}
 
   /** The Prisma filter for an admin's user search. */
@@ -132,20 +134,29 @@ export class UserAdminService {
    */
   async disable(id: string, actor: AdminActor, req: RequestInfo): Promise<{ user: User; tokensRevoked: number; sessionsEnded: number }> {
     if (actor.userId === id) throw new Conflict('You cannot disable your own account.');
-    const disabled = await this.write({ userId: id, tokens: true }, async (tx) => {
-      await lockActiveAdmins(tx, this.dialect);
-      const before = await findOrThrow(tx, id);
-      const user = await tx.user.update({ where: { id }, data: { active: false } });
-      await requireAnActiveAdmin(tx, 'disable');
-      const sessions = await tx.session.deleteMany({ where: { userId: id } });
-      const revoked = await revokeTokensWhere(tx, { userId: id });
-      await this.audit.recordIn(tx, {
-        ...entry('USER_DISABLED', actor, user, req),
-        severity: 'WARNING',
-        details: { username: user.username, was_active: before.active, sessions_ended: sessions.count, revoked_count: revoked },
-      });
-      return { user, sessionsEnded: sessions.count, revoked };
-    });
+    const { result, sessionsEnded } = await this.sessions.endForUserWith(
+      (fn) => this.write({ userId: id, tokens: true }, fn),
+      id,
+      {},
+      async (tx) => {
+        await lockActiveAdmins(tx, this.dialect);
+        const before = await findOrThrow(tx, id);
+        const user = await tx.user.update({ where: { id }, data: { active: false } });
+        await requireAnActiveAdmin(tx, 'disable');
+        const revoked = await revokeTokensWhere(tx, { userId: id });
+        return { before, user, revoked };
+      },
+      {
+        log: this.audit,
+        entry: ({ before, user, revoked }, count) => ({
+          ...entry('USER_DISABLED', actor, user, req),
+          severity: 'WARNING',
+          details: { username: user.username, was_active: before.active, sessions_ended: count, revoked_count: revoked },
+        }),
+      },
+      this.db,
+    );
+    const disabled = { user: result.user, revoked: result.revoked, sessionsEnded };
     const swept = await this.revocation.revokeAllForUser(id, actor, req);
     this.metrics.tokensRevokedFor('admin', disabled.revoked);
     if (disabled.sessionsEnded > 0) this.metrics.sessionsInvalidated.inc({ reason: 'admin' }, disabled.sessionsEnded);
@@ -169,18 +180,26 @@ export class UserAdminService {
   async resetPassword(id: string, password: string | null | undefined, actor: AdminActor, req: RequestInfo): Promise<{ user: User; password: string }> {
     const next = password ?? randomPassword(GENERATED_PASSWORD_LENGTH);
     const passwordHash = await hashPassword(checkPassword(next));
-    const reset = await this.write({ userId: id }, async (tx) => {
-      const before = await findOrThrow(tx, id);
-      if (before.authSource !== 'local') throw new BadInput(`This user signs in through "${before.authSource}"; their password is not kept here.`);
-      const user = await tx.user.update({ where: { id }, data: { passwordHash } });
-      const sessions = await tx.session.deleteMany({ where: { userId: id } });
-      await this.audit.recordIn(tx, {
-        ...entry('USER_PASSWORD_RESET', actor, user, req),
-        severity: 'WARNING',
-        details: { username: user.username, generated_credential: password == null, sessions_ended: sessions.count },
-      });
-      return { user, sessionsEnded: sessions.count };
-    });
+    const { result: user, sessionsEnded } = await this.sessions.endForUserWith(
+      (fn) => this.write({ userId: id }, fn),
+      id,
+      {},
+      async (tx) => {
+        const before = await findOrThrow(tx, id);
+        if (before.authSource !== 'local') throw new BadInput(`This user signs in through "${before.authSource}"; their password is not kept here.`);
+        return tx.user.update({ where: { id }, data: { passwordHash } });
+      },
+      {
+        log: this.audit,
+        entry: (changed, count) => ({
+          ...entry('USER_PASSWORD_RESET', actor, changed, req),
+          severity: 'WARNING',
+          details: { username: changed.username, generated_credential: password == null, sessions_ended: count },
+        }),
+      },
+      this.db,
+    );
+    const reset = { user, sessionsEnded };
     if (reset.sessionsEnded > 0) this.metrics.sessionsInvalidated.inc({ reason: 'admin' }, reset.sessionsEnded);
     return { user: reset.user, password: next };
   }
@@ -203,8 +222,9 @@ export class UserAdminService {
   /** Deletes a user and, by cascade, their tokens, sessions, consents and connections. */
   async delete(id: string, actor: AdminActor, req: RequestInfo): Promise<User> {
     if (actor.userId === id) throw new Conflict('You cannot delete your own account.');
-    // The cascade deletes the user's tokens too.
-    return this.write({ userId: id, tokens: true }, async (tx) => {
+    // The cascade deletes the user's tokens too (and their sessions in the database store; in Redis
+    // they are ended right after).
+    const deleted = await this.write({ userId: id, tokens: true }, async (tx) => {
       await lockActiveAdmins(tx, this.dialect);
       const user = await findOrThrow(tx, id);
       await tx.user.delete({ where: { id } });
@@ -216,6 +236,8 @@ export class UserAdminService {
       });
       return user;
     });
+    if (this.sessions.store.kind !== 'database') await this.sessions.store.endForUser(id);
+    return deleted;
   }
 
   /** Removes a sign-in link to an external provider; administrators for anyone, users for themselves. */

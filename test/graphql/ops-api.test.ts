@@ -7,7 +7,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import { hashPassword } from '../../src/services/users.js';
 import { codes, deviceFlowToken, gql, signedInBrowser } from '../helpers/graphql.js';
 import { postForm } from '../helpers/oauth.js';
-import { freePort, startTestServer, type TestServer } from '../helpers/server.js';
+import { freePort, SESSION_STORES, startTestServer, type TestServer } from '../helpers/server.js';
 import { subscribe } from '../helpers/sse.js';
 import {
   AuditEventsDocument,
@@ -32,7 +32,8 @@ import {
 
 const USER_PASSWORD = 'ops-user-password-1';
 
-describe('GraphQL tokens, audit, account and stats', () => {
+// Browser sessions in each store (SESSION_STORE): the database, and Redis when TEST_REDIS_URL is set.
+describe.each(SESSION_STORES)('GraphQL tokens, audit, account and stats (sessions in %s)', (sessionStore) => {
   let server: TestServer;
   let adminToken: string;
   let userToken: string;
@@ -40,7 +41,7 @@ describe('GraphQL tokens, audit, account and stats', () => {
   let userId: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ ENABLE_TOKEN_ROTATION: 'true' });
+    server = await startTestServer({ ENABLE_TOKEN_ROTATION: 'true', SESSION_STORE: sessionStore });
     const user = await server.authgate.db.user.create({ data: { username: 'opsuser', passwordHash: await hashPassword(USER_PASSWORD) } });
     userId = user.id;
     adminToken = (await deviceFlowToken(server, { scope: 'admin' })).access_token;

@@ -12,6 +12,13 @@ export class ScriptedBrowser {
 
   constructor(private readonly baseUrl: string) {}
 
+  /** The same browser (one cookie jar) talking to another address: a second instance behind the same issuer. */
+  at(baseUrl: string): ScriptedBrowser {
+    const other = new ScriptedBrowser(baseUrl);
+    other.cookies = this.cookies;
+    return other;
+  }
+
   async get(path: string): Promise<Page> {
     return this.request('GET', path);
   }

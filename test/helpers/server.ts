@@ -88,3 +88,6 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     },
   };
 }
+
+/** The session stores session tests run against: the database always, Redis too when TEST_REDIS_URL is set. */
+export const SESSION_STORES: ('database' | 'redis')[] = ['database', ...(process.env.TEST_REDIS_URL ? (['redis'] as const) : [])];

@@ -8,18 +8,19 @@ import { ScriptedBrowser, type Page } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
 import { createIntrospector, isActive, type Introspector } from '../helpers/grants.js';
 import { deviceFlowToken, gql, signedInBrowser, type DeviceTokens } from '../helpers/graphql.js';
-import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
+import { ADMIN_PASSWORD, SESSION_STORES, startTestServer, type TestServer } from '../helpers/server.js';
 import { MyAccountDocument } from '../graphql/generated/graphql.js';
 
 const PASSWORD = 'account-pages-password-1';
 
-describe('account pages', () => {
+// Browser sessions in each store (SESSION_STORE): the database, and Redis when TEST_REDIS_URL is set.
+describe.each(SESSION_STORES)('account pages (sessions in %s)', (sessionStore) => {
   let server: TestServer;
   let rs: Introspector;
   let tvClientId: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ SESSION_STORE: sessionStore });
     const db = server.authgate.db;
     for (const username of ['alice', 'bob', 'pat', 'tim', 'sam', 'una']) await db.user.create({ data: { username, passwordHash: await hashPassword(PASSWORD) } });
     // Signs in here with a password in this test, but its account belongs to another sign-in source.

@@ -1,15 +1,16 @@
 // A person's own account on `viewer`: their browser sessions (this one marked), the apps they let in,
 // their live tokens; and ending any of those, or changing their password. Also the admin
 // counterparts for someone else's authorization or session. Rules and audit live in AccountService.
-import { encodeGlobalID } from '@pothos/plugin-relay';
+import { encodeGlobalID, resolveArrayConnection, type DefaultConnectionArguments } from '@pothos/plugin-relay';
 import type { UserAuthorization } from '../../db/client.js';
 import { Forbidden } from '../../domain/errors.js';
 import { parseScope } from '../../domain/scopes.js';
-import { authorizationInForce, liveSession, RECENT_AUTHORIZATIONS, RECENT_SESSIONS, RECENT_TOKENS } from '../../services/account.js';
+import { authorizationInForce, RECENT_AUTHORIZATIONS, RECENT_TOKENS } from '../../services/account.js';
+import type { SessionMeta } from '../../services/session-store.js';
 import { builder } from '../builder.js';
 import { actorOf, type GraphQLContext } from '../context.js';
 import { registerUserOwnedNode } from '../node-access.js';
-import { PAGE } from '../pagination.js';
+import { checkedPageSize, MAX_PAGE_SIZE, PAGE } from '../pagination.js';
 import { ClientRef } from './clients.js';
 import { TokenRef } from './tokens.js';
 import { UserRef } from './users.js';
@@ -17,15 +18,17 @@ import { ViewerRef } from './viewer.js';
 
 const ADMIN = { admin: true } as const;
 
-export const SessionRef = builder.prismaNode('Session', {
-  // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
-  nullable: true,
-  id: { field: 'id' },
+// Sessions are served from the session store (the database or Redis, SESSION_STORE) through
+// SessionService, whichever store it is: one code path, the same shapes.
+export const SessionRef = builder.objectRef<SessionMeta>('Session');
+builder.node(SessionRef, {
+  id: { resolve: (session) => session.id },
+  // node(id) of a session that does not exist (any more) is null, as relay expects, not an error.
+  loadOne: (id, ctx: GraphQLContext) => ctx.services.sessions.find(id),
   authScopes: (session) => ({ admin: true, self: session.userId ?? '' }),
   fields: (t) => ({
     current: t.boolean({
       description: 'This is the browser session making the request.',
-      select: { id: true },
       resolve: (session, _args, ctx) => ctx.sessionId === session.id,
     }),
     ipAddress: t.exposeString('ipAddress', { nullable: true, description: 'Where the session started.' }),
@@ -34,9 +37,21 @@ export const SessionRef = builder.prismaNode('Session', {
     lastSeenAt: t.expose('updatedAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'Ends then unless used again (idle timeout).' }),
     absoluteExpiresAt: t.expose('absoluteExpiresAt', { type: 'DateTime', description: 'Ends then at the latest.' }),
-    user: t.relation('user', { nullable: true }),
+    user: t.prismaField({
+      type: 'User',
+      nullable: true,
+      resolve: (query, session, _args, ctx) => (session.userId ? ctx.db.user.findUnique({ ...query, where: { id: session.userId } }) : null),
+    }),
   }),
 });
+
+/** A user's sessions as a relay connection: they are few, so one list and offset cursors. */
+async function sessionConnection(userId: string | null, args: DefaultConnectionArguments, ctx: GraphQLContext) {
+  checkedPageSize(args);
+  const sessions = userId ? await ctx.services.sessions.listForUser(userId) : [];
+  const page = resolveArrayConnection({ args, ...PAGE, maxSize: MAX_PAGE_SIZE }, sessions);
+  return { ...page, totalCount: sessions.length };
+}
 
 export const AuthorizationRef = builder.prismaNode('UserAuthorization', {
   // node(id) of a row that does not exist (any more) is null, as relay expects, not an error.
@@ -54,7 +69,7 @@ export const AuthorizationRef = builder.prismaNode('UserAuthorization', {
   }),
 });
 
-registerUserOwnedNode('Session', async (id, ctx) => (await ctx.db.session.findUnique({ where: { id }, select: { userId: true } }))?.userId);
+registerUserOwnedNode('Session', async (id, ctx) => (await ctx.services.sessions.find(id))?.userId);
 registerUserOwnedNode('Authorization', async (id, ctx) => (await ctx.db.userAuthorization.findUnique({ where: { id }, select: { userId: true } }))?.userId);
 
 /** The signed-in user's id; a client acting for itself has no account. */
@@ -65,15 +80,15 @@ function ownUserId(ctx: GraphQLContext): string {
 
 // Connections on `viewer`: empty for a client acting for itself.
 builder.objectFields(ViewerRef, (t) => ({
-  sessions: t.prismaConnection({
-    type: SessionRef,
-    cursor: 'id',
-    description: 'Browser sessions that have not ended, most recently used first; `current` marks this one.',
-    ...PAGE,
-    totalCount: (viewer, _args, ctx) => (viewer.kind === 'user' ? ctx.db.session.count({ where: ctx.services.account.sessionsWhere(viewer.user.id) }) : 0),
-    resolve: (query, viewer, _args, ctx) =>
-      viewer.kind === 'user' ? ctx.db.session.findMany({ ...query, where: ctx.services.account.sessionsWhere(viewer.user.id), orderBy: RECENT_SESSIONS }) : [],
-  }, { name: 'ViewerSessionConnection' }, { name: 'ViewerSessionEdge' }),
+  sessions: t.connection(
+    {
+      type: SessionRef,
+      description: 'Browser sessions that have not ended, most recently used first; `current` marks this one.',
+      resolve: (viewer, args, ctx) => sessionConnection(viewer.kind === 'user' ? viewer.user.id : null, args, ctx),
+    },
+    { name: 'ViewerSessionConnection', fields: (c) => ({ totalCount: c.int({ resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount }) }) },
+    { name: 'ViewerSessionEdge' },
+  ),
   authorizations: t.prismaConnection({
     type: AuthorizationRef,
     cursor: 'id',
@@ -203,14 +218,16 @@ builder.mutationFields((t) => {
 
 // The same lists on a user, for administrators: what to end with revokeSession / revokeAuthorization.
 builder.prismaObjectFields(UserRef, (t) => ({
-  sessions: t.relatedConnection('sessions', {
-    cursor: 'id',
-    authScopes: ADMIN,
-    description: "The user's browser sessions that have not ended, most recently used first.",
-    ...PAGE,
-    totalCount: true,
-    query: () => ({ where: liveSession(), orderBy: RECENT_SESSIONS }),
-  }, { name: 'SessionConnection' }, { name: 'SessionEdge' }),
+  sessions: t.connection(
+    {
+      type: SessionRef,
+      authScopes: ADMIN,
+      description: "The user's browser sessions that have not ended, most recently used first.",
+      resolve: (user, args, ctx) => sessionConnection(user.id, args, ctx),
+    },
+    { name: 'SessionConnection', fields: (c) => ({ totalCount: c.int({ resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount }) }) },
+    { name: 'SessionEdge' },
+  ),
   authorizations: t.relatedConnection('authorizations', {
     cursor: 'id',
     authScopes: ADMIN,
