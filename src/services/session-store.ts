@@ -30,6 +30,8 @@ export interface SessionWrite {
   absoluteExpiresAt: Date;
   ipAddress: string | null;
   userAgent: string | null;
+  /** The session was loaded by the request now saving it: update only, never re-create an ended one. */
+  existing: boolean;
 }
 
 export interface SessionStore {
@@ -67,6 +69,11 @@ export class DatabaseSessionStore implements SessionStore {
 
   async set(id: string, s: SessionWrite): Promise<void> {
     const fields = { userId: s.userId, data: s.data, expiresAt: s.expiresAt };
+    // An ended session (deleted while this request ran) is not brought back by the request's save.
+    if (s.existing) {
+      await this.db.session.updateMany({ where: { id }, data: fields });
+      return;
+    }
     await this.db.session.upsert({
       where: { id },
       create: { id, ...fields, absoluteExpiresAt: s.absoluteExpiresAt, ipAddress: s.ipAddress, userAgent: s.userAgent },

@@ -40,7 +40,11 @@ export class SessionService {
     return JSON.parse(row.data) as SessionData;
   }
 
-  async set(id: string, data: SessionData, client: { ip?: string; userAgent?: string }): Promise<void> {
+  /**
+   * Saves a session. `existing`: the request loaded this session from the store, so the save only
+   * updates it; a session ended while the request ran stays ended. Without it the session is created.
+   */
+  async set(id: string, data: SessionData, client: { ip?: string; userAgent?: string }, opts: { existing?: boolean } = {}): Promise<void> {
     const now = Date.now();
     const startedAt = typeof data.startedAt === 'number' ? data.startedAt : now;
     const absoluteExpiresAt = new Date(startedAt + this.limits.maxAge * 1000);
@@ -52,6 +56,7 @@ export class SessionService {
       absoluteExpiresAt,
       ipAddress: client.ip ?? null,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
+      existing: opts.existing ?? false,
     });
   }
 

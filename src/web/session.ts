@@ -19,6 +19,8 @@ declare module 'koa' {
   }
   interface DefaultState {
     user?: User;
+    /** The session key koa-session loaded from the store for this request (see sessionMiddleware). */
+    loadedSessionKey?: string;
   }
 }
 
@@ -35,9 +37,15 @@ export function sessionMiddleware(app: Koa, config: Config, services: Pick<Servi
       secure: config.secureCookies,
       genid: () => randomToken(32),
       store: {
-        get: (key: string) => services.sessions.get(key),
+        // Which session this request loaded: saving it at the end of the request may only update it.
+        // If it was ended meanwhile (signed out elsewhere, user disabled), the save must not bring it back.
+        get: async (key: string, _maxAge: number, { ctx }: { ctx: Context }) => {
+          const data = await services.sessions.get(key);
+          if (data) ctx.state.loadedSessionKey = key;
+          return data;
+        },
         set: (key: string, data: SessionData, _maxAge: number, { ctx }: { ctx: Context }) =>
-          services.sessions.set(key, stripCookieMeta(data), requestInfo(ctx)),
+          services.sessions.set(key, stripCookieMeta(data), requestInfo(ctx), { existing: ctx.state.loadedSessionKey === key }),
         destroy: (key: string) => services.sessions.destroy(key),
       },
     } as Parameters<typeof session>[0],

@@ -146,6 +146,22 @@ describe('ops services', () => {
     expect(await services.sessions.get('s-later')).toBeNull();
   });
 
+  test('a session ended while a request that loaded it was running is not brought back by that request\'s save', async () => {
+    const { services, db } = server.authgate;
+    const { sha256Hex } = await import('../../src/domain/crypto.js');
+    const user = await db.user.create({ data: { username: `eve-${randomUUID()}` } });
+    await services.sessions.set('s-inflight', { userId: user.id }, REQ);
+    // The request loads the session; meanwhile the user is signed out everywhere; then the request ends.
+    const loaded = (await services.sessions.get('s-inflight'))!;
+    expect(await services.account.revokeOtherSessions(user.id, undefined, { userId: user.id }, REQ)).toBe(1);
+    await services.sessions.set('s-inflight', loaded, REQ, { existing: true });
+    expect(await services.sessions.get('s-inflight')).toBeNull();
+    expect(await db.session.count({ where: { id: sha256Hex('s-inflight') } })).toBe(0);
+    // A new session (not loaded by the request) is created as before.
+    await services.sessions.set('s-new', { userId: user.id }, REQ);
+    expect(await services.sessions.get('s-new')).toMatchObject({ userId: user.id });
+  });
+
   test('an admin revoking an authorization ends its tokens; the account lists only live ones', async () => {
     const { services, db } = server.authgate;
     const client = await db.oAuthClient.findFirstOrThrow({ where: { clientId: server.cliClientId } });

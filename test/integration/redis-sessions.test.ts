@@ -175,7 +175,7 @@ describeRedis('sessions in Redis shared by two instances', () => {
     expect(session).not.toBeNull();
     expect(await a.authgate.services.sessions.store.endOne(id, user.id)).toBe(true);
     // What koa-session does at the end of a request that read the session before it was ended.
-    await a.authgate.services.sessions.store.set(id, { ...session!, expiresAt: new Date(Date.now() + 60_000) });
+    await a.authgate.services.sessions.store.set(id, { ...session!, expiresAt: new Date(Date.now() + 60_000), existing: true });
     expect(await a.authgate.services.sessions.store.get(id)).toBeNull();
     expect(await signedIn(browser)).toBe(false);
   }, 30_000);
