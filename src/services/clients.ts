@@ -58,15 +58,9 @@ export class ClientService {
       });
       throw new InvalidClient();
     };
-    if (!client || !client.active || client.approvalStatus !== 'approved') return fail('unknown_or_inactive_client');
-    if (client.clientType === 'confidential') {
-      if (creds.method === 'none' || creds.clientSecret === undefined || !client.clientSecretHash) return fail('secret_required');
-      if (!constantTimeEqual(sha256Hex(creds.clientSecret), client.clientSecretHash)) return fail('bad_secret');
-    } else if (creds.clientSecret !== undefined && creds.clientSecret !== '') {
-      // A public client has no secret; one that sends a secret is misconfigured, not authenticated.
-      return fail('public_client_sent_secret');
-    }
-    return client;
+    const refusal = this.refusal(client, creds);
+    if (refusal) return fail(refusal);
+    return client!;
   }
 
   /**
@@ -78,10 +72,21 @@ export class ClientService {
    */
   async identify(creds: ClientCredentials): Promise<'authenticated' | 'claimed' | null> {
     const client = await this.findByClientId(creds.clientId);
-    if (!client || !client.active || client.approvalStatus !== 'approved') return null;
-    if (client.clientType !== 'confidential') return creds.clientSecret === undefined || creds.clientSecret === '' ? 'claimed' : null;
-    if (creds.clientSecret === undefined || !client.clientSecretHash) return null;
-    return constantTimeEqual(sha256Hex(creds.clientSecret), client.clientSecretHash) ? 'authenticated' : null;
+    if (this.refusal(client, creds)) return null;
+    return client!.clientType === 'confidential' ? 'authenticated' : 'claimed';
+  }
+
+  /** Why these credentials do not authenticate this client (for the audit log), or null when they do. */
+  private refusal(client: OAuthClient | null, creds: ClientCredentials): string | null {
+    if (!client || !client.active || client.approvalStatus !== 'approved') return 'unknown_or_inactive_client';
+    if (client.clientType === 'confidential') {
+      if (creds.method === 'none' || creds.clientSecret === undefined || !client.clientSecretHash) return 'secret_required';
+      if (!constantTimeEqual(sha256Hex(creds.clientSecret), client.clientSecretHash)) return 'bad_secret';
+    } else if (creds.clientSecret !== undefined && creds.clientSecret !== '') {
+      // A public client has no secret; one that sends a secret is misconfigured, not authenticated.
+      return 'public_client_sent_secret';
+    }
+    return null;
   }
 
   /** Each grant is switched on per client. */
