@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/env.js';
 import { createPrismaClient, type Db } from './db/client.js';
+import { createIssuanceStore, GroupCommit, type Issuance } from './db/issuance-writer.js';
 import { runMigrations } from './db/migrate.js';
 import { createAuditStream } from './graphql/audit-stream.js';
 import { createPageGraphQL } from './graphql/in-process.js';
@@ -91,7 +92,13 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger, metrics });
   const caches = new Caches(config.caches, { redis, subscriber: cacheSubscriber, keyPrefix: config.redisKeyPrefix, logger, metrics });
   await caches.start();
-  const services = createServices({ db, config, signer, logger, limits, metrics, caches, redis });
+  const issuanceStore = await createIssuanceStore(config.database, plainDb);
+  // 512 rows a batch stays far below either dialect's parameter limits; on SQLite one batch at a time (one writer).
+  const issuances = new GroupCommit<Issuance, boolean>((batch) => issuanceStore.write(batch), {
+    maxBatch: 512,
+    inFlight: config.database.dialect === 'sqlite' ? 1 : 2,
+  });
+  const services = createServices({ db, config, signer, logger, limits, metrics, caches, issuances, redis });
   const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger });
 
   const app = new Koa({ proxy: config.trustProxy });
@@ -190,6 +197,11 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       await withTimeout(services.audit.close(), config.timeouts.auditShutdownMs, () => new Error('AUDIT_SHUTDOWN_TIMEOUT')).catch((err: unknown) =>
         logger.error('audit log not fully written at shutdown', errorFields(err)),
       );
+      await withTimeout(
+        issuances.drained().then(() => issuanceStore.close()),
+        config.timeouts.dbCloseMs,
+        () => new Error('DB_CLOSE_TIMEOUT'),
+      ).catch((err: unknown) => logger.error('token writes did not finish', errorFields(err)));
       await withTimeout(db.$disconnect(), config.timeouts.dbCloseMs, () => new Error('DB_CLOSE_TIMEOUT')).catch((err: unknown) =>
         logger.error('database close did not finish', errorFields(err)),
       );

@@ -1,4 +1,5 @@
 // Process entry: command line → config → app → listen → graceful shutdown.
+import './ops/v8-flags.js';
 import { helpText, parseCommandLine, USAGE, versionText } from './cli.js';
 import { loadConfig, loadDotEnv } from './config/env.js';
 import { ConfigError } from './domain/errors.js';

@@ -125,7 +125,7 @@ export const VARIABLES: Variable[] = [
   v('CLIENT_CACHE_TTL', 'duration', '5m', 'Lifetime of a cached client; every change invalidates it at once'),
   v('CLIENT_CACHE_CLIENT_TTL', 'duration', '30s', 'redis-aside: lifetime of the local copy'),
   v('CLIENT_CACHE_SIZE_PER_CONN', 'int', '32', 'MB bound of the local copy (memory, redis-aside)'),
-  v('TOKEN_CACHE_ENABLED', 'bool', 'false', 'Cache access-token status for tokeninfo, introspection, userinfo and GraphQL bearer tokens'),
+  v('TOKEN_CACHE_ENABLED', 'bool', 'true', 'Cache access-token status for tokeninfo, introspection, userinfo and GraphQL bearer tokens'),
   v('TOKEN_CACHE_TYPE', 'string', 'memory', 'memory, redis, redis-aside, or none (this server only)'),
   v('TOKEN_CACHE_TTL', 'duration', '10h', 'Lifetime of a cached token status; every revocation invalidates at once'),
   v('TOKEN_CACHE_CLIENT_TTL', 'duration', '1h', 'redis-aside: lifetime of the local copy'),

@@ -787,7 +787,7 @@ export function readHttpApiAuth(env: Env, production: boolean, warnings: string[
 export interface CachesConfig {
   client: CacheSettings;
   user: CacheSettings;
-  /** Off unless TOKEN_CACHE_ENABLED (AuthGate's default). */
+  /** On unless TOKEN_CACHE_ENABLED=false (AuthGate's default is off; see the README's differences). */
   token: CacheSettings;
 }
 
@@ -807,7 +807,7 @@ export function readCaches(env: Env): CachesConfig {
   return {
     client: readCacheSettings(env, 'CLIENT', '5m', '30s'),
     user: readCacheSettings(env, 'USER', '5m', '30s'),
-    token: readCacheSettings(env, 'TOKEN', '10h', '1h', readBool(env, 'TOKEN_CACHE_ENABLED', false)),
+    token: readCacheSettings(env, 'TOKEN', '10h', '1h', readBool(env, 'TOKEN_CACHE_ENABLED', true)),
   };
 }
 

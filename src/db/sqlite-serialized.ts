@@ -5,6 +5,7 @@
 // outside a transaction wait for the open transaction to end, as on a database with real connections.
 // (As on PostgreSQL, code inside a transaction must use the transaction client, never the outer one.)
 import type { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 
 type Factory = PrismaBetterSqlite3;
 type Adapter = Awaited<ReturnType<Factory['connect']>>;
@@ -22,11 +23,23 @@ class Turn {
   }
 }
 
-export function serializeSqliteAdapter(factory: Factory): Factory {
+/**
+ * The adapter's own connection, for the few writes that bypass Prisma's query engine (the group
+ * commit of issued tokens, db/issuance-writer.ts): `exclusive` runs synchronous better-sqlite3 calls
+ * in a turn of their own, so they never land inside a transaction Prisma has open, nor it in theirs.
+ */
+export interface SqliteConnection {
+  exclusive<T>(fn: (database: BetterSqlite3.Database) => T): Promise<T>;
+}
+
+export function serializeSqliteAdapter(factory: Factory, onConnect?: (connection: SqliteConnection) => void): Factory {
   return new Proxy(factory, {
     get(target, prop, receiver) {
-      if (prop === 'connect' || prop === 'connectToShadowDb') {
-        return async () => serialize(await target[prop]());
+      if (prop === 'connect') {
+        return async () => serialize(await target.connect(), onConnect);
+      }
+      if (prop === 'connectToShadowDb') {
+        return async () => serialize(await target.connectToShadowDb());
       }
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
@@ -34,8 +47,22 @@ export function serializeSqliteAdapter(factory: Factory): Factory {
   });
 }
 
-function serialize(adapter: Adapter): Adapter {
+function serialize(adapter: Adapter, onConnect?: (connection: SqliteConnection) => void): Adapter {
   const turn = new Turn();
+  if (onConnect) {
+    // The adapter keeps its better-sqlite3 Database in a public `client` field (adapter-better-sqlite3 7.x).
+    const database = (adapter as unknown as { client: BetterSqlite3.Database }).client;
+    onConnect({
+      async exclusive(fn) {
+        const release = await turn.take();
+        try {
+          return fn(database);
+        } finally {
+          release();
+        }
+      },
+    });
+  }
   const alone =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {

@@ -44,11 +44,6 @@ export function forUpdate(dialect: Dialect): Prisma.Sql {
   return dialect === 'postgresql' ? PrismaRuntime.raw(' FOR UPDATE') : PrismaRuntime.empty;
 }
 
-/** `::type` after a parameter on PostgreSQL, where a parameter in a SELECT list is otherwise text; nothing on SQLite. */
-export function pgCast(dialect: Dialect, type: 'timestamp(3)'): Prisma.Sql {
-  return dialect === 'postgresql' ? PrismaRuntime.raw(`::${type}`) : PrismaRuntime.empty;
-}
-
 /** A boolean read with $queryRaw: SQLite hands back 0/1 (bigint with safe integers), PostgreSQL a boolean. */
 export function sqlBool(value: unknown): boolean {
   return value === true || (typeof value !== 'boolean' && Number(value) === 1);

@@ -3,7 +3,6 @@
 // The Koa side decides who is calling before Yoga runs: a Bearer token must be valid (else 401 with
 // WWW-Authenticate, RFC 6750 §3.1), otherwise the browser session's user is the viewer. It also reads
 // the body itself, with a size limit, because Yoga would read an unbounded stream.
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
@@ -44,6 +43,10 @@ const NON_SIMPLE_TYPES = ['application/json', 'application/graphql-response+json
 // GraphiQL is served whole by this server (@graphql-yoga/render-graphiql inlines its script, styles and
 // editor workers), so it works on networks without internet access and loads nothing from elsewhere.
 // Its inline script and blob workers need more than the pages' strict policy allows, on this page only.
+// The bundle is one large string: loaded on the first GraphiQL request, not at startup, it costs 45 MB
+// of resident memory only to those who open it.
+const renderGraphiQL = async (options: Parameters<typeof import('@graphql-yoga/render-graphiql').renderGraphiQL>[0]) =>
+  (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options);
 const GRAPHIQL_CSP = [
   "default-src 'none'",
   "script-src 'unsafe-inline'",

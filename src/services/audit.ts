@@ -185,6 +185,29 @@ export class AuditLog {
   }
 
   /**
+   * The row `record` would buffer, for a caller that writes it itself with what it describes (the
+   * group commit of issued tokens, db/issuance-writer.ts), then calls `announce`; null when
+   * ENABLE_AUDIT_LOGGING=false.
+   */
+  streamRow(entry: AuditEntry): WrittenAuditRow | null {
+    return this.opts.enabled === false ? null : toRow(entry);
+  }
+
+  /** Tells the live stream about rows written by a caller (see streamRow). */
+  announce(rows: WrittenAuditRow[]): void {
+    if (rows.length > 0) this.written(rows);
+  }
+
+  /**
+   * An event of the per-request stream (see `enabled`) written in the caller's transaction, with the
+   * change it describes (token issuance): durable exactly when that change is.
+   */
+  async recordStreamIn(tx: Pick<Db, 'auditEvent'>, entry: AuditEntry): Promise<void> {
+    if (this.opts.enabled === false) return;
+    await this.recordIn(tx, entry);
+  }
+
+  /**
    * Written with the change it describes, in the caller's transaction: an administrative change and
    * its audit event are committed together or not at all.
    */

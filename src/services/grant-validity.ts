@@ -1,5 +1,6 @@
 // The one rule for "this grant may still mint tokens", checked inside every issuing transaction
-// (authorization_code, device_code, refresh_token, client_credentials) before anything is written.
+// (authorization_code, device_code, refresh_token) before anything is written. client_credentials,
+// with nothing to redeem and no user, checks the same client rule inside its INSERT (db/issuance-writer.ts).
 //
 // Why it cannot be outrun: every revocation first UPDATEs the parent row it withdraws (the client for
 // "revoke all", the user when disabling, the user_authorization for a consent) and only then revokes
@@ -9,8 +10,7 @@
 // started) find the issued rows; or the revoker does, and the issuer, once it gets the lock, reads the
 // revoked state (and its source code or token is already revoked). On SQLite the transaction holds
 // the single write lock before this runs (db/transactions.ts), so the two simply run one after the other.
-import type { Db, Prisma } from '../db/client.js';
-import { forShare, pgCast, sqlBool, type Dialect, type Tx } from '../db/transactions.js';
+import { forShare, sqlBool, type Dialect, type Tx } from '../db/transactions.js';
 
 export interface GrantParents {
   /** OAuthClient row id. */
@@ -39,21 +39,4 @@ export async function lockAndCheckGrant(tx: Tx, dialect: Dialect, parents: Grant
     WHERE "userId" = ${parents.userId} AND "clientId" = ${parents.clientId}${lock}`;
   if (authorizations[0] && sqlBool(authorizations[0].revoked)) return 'the user has withdrawn this authorization';
   return null;
-}
-
-/**
- * The same rule for an issuance with nothing to redeem and no user (client_credentials, a hot path):
- * the access row is inserted in ONE statement, only if the client is still active and approved, read
- * with FOR SHARE on PostgreSQL (a single statement is atomic on SQLite). No interactive transaction,
- * no exclusive lock: concurrent issuers for one client never wait for each other. False when refused.
- */
-export async function insertIfClientValid(db: Db, dialect: Dialect, row: Prisma.TokenCreateManyInput & { id: string; createdAt: Date }): Promise<boolean> {
-  if (row.userId || row.parentId || row.sourceCode || row.authTime) throw new Error('insertIfClientValid is for client-only tokens');
-  const ts = pgCast(dialect, 'timestamp(3)');
-  const inserted = await db.$executeRaw`
-    INSERT INTO "tokens" ("id", "tokenHash", "jti", "category", "scopes", "audience", "grantType", "clientId", "familyId", "expiresAt", "createdAt")
-    SELECT ${row.id}, ${row.tokenHash}, ${row.jti}, 'access', ${row.scopes}, ${row.audience}, ${row.grantType}, "id", ${row.familyId},
-           ${row.expiresAt}${ts}, ${row.createdAt}${ts}
-    FROM "oauth_clients" WHERE "id" = ${row.clientId} AND "active" = TRUE AND "approvalStatus" = 'approved'${forShare(dialect)}`;
-  return inserted === 1;
 }

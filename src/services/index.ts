@@ -1,6 +1,7 @@
 // The core, assembled once: every face receives the same services.
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import type { GroupCommit, Issuance } from '../db/issuance-writer.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
 import type { Caches } from '../ops/cache.js';
@@ -64,13 +65,23 @@ export interface Services {
   externalSignIn: ExternalSignInService;
 }
 
-export function createServices(deps: { db: Db; config: Config; signer: JwtSigner; logger: Logger; limits: LimitStore; metrics: Metrics; caches: Caches; redis?: Redis }): Services {
+export function createServices(deps: {
+  db: Db;
+  config: Config;
+  signer: JwtSigner;
+  logger: Logger;
+  limits: LimitStore;
+  metrics: Metrics;
+  caches: Caches;
+  issuances: GroupCommit<Issuance, boolean>;
+  redis?: Redis;
+}): Services {
   const { db, config, signer, logger, limits, metrics, caches } = deps;
   const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect, metrics });
   const users = new UserService(db, caches);
   const clients = new ClientService(db, audit, caches);
   const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration, caches);
-  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), metrics, caches);
+  const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), metrics, caches, deps.issuances);
   const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config, metrics);
   const sessions = new SessionService(sessionStore(config, db, deps.redis), config.session, metrics);
   const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config, metrics, caches);

@@ -6,6 +6,7 @@ import type { Config } from '../config/env.js';
 import type { Db, OAuthClient, Prisma, Token, User } from '../db/client.js';
 import { randomToken, sha256Hex } from '../domain/crypto.js';
 import { writeTransaction, type Dialect, type Tx } from '../db/transactions.js';
+import type { GroupCommit, Issuance } from '../db/issuance-writer.js';
 import { InvalidGrant, InvalidScope, InvalidToken, type OAuthError } from '../domain/errors.js';
 import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
@@ -13,7 +14,7 @@ import type { JwtSigner } from '../keys/jwt.js';
 import { secondsSince, type Metrics, type TokenValidation } from '../ops/metrics.js';
 import type { Caches } from '../ops/cache.js';
 import type { AuditEntry, AuditLog } from './audit.js';
-import { insertIfClientValid, lockAndCheckGrant } from './grant-validity.js';
+import { lockAndCheckGrant } from './grant-validity.js';
 import { revokeGrantTokens } from './grant-withdrawal.js';
 import { openSuccessor, sealSuccessor } from './rotation-grace.js';
 import type { IdTokenService } from './id-tokens.js';
@@ -103,6 +104,8 @@ export class TokenService {
     private readonly idTokens: IdTokenService,
     private readonly metrics: Metrics,
     private readonly caches: Caches,
+    /** Client-only tokens and their audit events, written in shared transactions (db/issuance-writer.ts). */
+    private readonly issuances: GroupCommit<Issuance, boolean>,
   ) {}
 
   private get dialect(): Dialect {
@@ -121,16 +124,17 @@ export class TokenService {
       parentId: null,
       refresh: withRefresh ? { ...grant, resources: grant.grantedResources ?? grant.resources } : null,
     });
-    const response = await this.commit(grant, prepared, opts.source ?? null);
-    this.metrics.tokensIssuedFor(grant.grantType, withRefresh);
-    this.audit.record({
+    // Written with the tokens, in their transaction: a token that was answered is never missing its event.
+    const audit: AuditEntry = {
       eventType: 'ACCESS_TOKEN_ISSUED',
       actor: { userId: grant.user?.id, username: grant.user?.username },
       subject: { type: 'token', id: prepared.accessId },
       clientId: grant.client.clientId,
       request: req,
       details: { grant_type: grant.grantType, scope: formatScope(grant.scopes), refresh_token_issued: withRefresh, family_id: familyId },
-    });
+    };
+    const response = await this.commit(grant, prepared, opts.source ?? null, audit);
+    this.metrics.tokensIssuedFor(grant.grantType, withRefresh);
     return response;
   }
 
@@ -207,10 +211,7 @@ export class TokenService {
       },
       lost: (tx) => this.retiredOutcome(tx, row, presented, client, req),
     };
-    const response = await this.commit(grant, prepared, source);
-    this.metrics.tokensIssuedFor('refresh_token', rotation);
-    if (rotation) this.metrics.tokensRevokedFor('rotation', 1);
-    this.audit.record({
+    const response = await this.commit(grant, prepared, source, {
       eventType: 'TOKEN_REFRESHED',
       actor: { userId: row.userId, username: row.user?.username },
       subject: { type: 'token', id: prepared.accessId },
@@ -218,6 +219,8 @@ export class TokenService {
       request: req,
       details: { scope: formatScope(scopes), rotated: rotation, family_id: row.familyId },
     });
+    this.metrics.tokensIssuedFor('refresh_token', rotation);
+    if (rotation) this.metrics.tokensRevokedFor('rotation', 1);
     return response;
   }
 
@@ -240,28 +243,34 @@ export class TokenService {
     }
   }
 
-  /** `refused(expired)` says why before InvalidToken is thrown (for the metrics; callers never learn it). */
+  /**
+   * `refused(expired)` says why before InvalidToken is thrown (for the metrics; callers never learn it).
+   * The signature is checked when the token's record is read from the database, that is on a cache
+   * miss: a cached record is keyed by the SHA-256 of the whole token value, and is only ever stored
+   * after that exact value passed verification, so a hit proves the value is one this server signed
+   * (its claims are then read from the payload). The record's status and expiry decide every time.
+   */
   private async checkAccessToken(value: string, refused: (expired: boolean) => void): Promise<ActiveAccessToken> {
-    let claims: Record<string, unknown>;
-    try {
-      claims = await this.signer.verify(value, { typ: ACCESS_TOKEN_TYP, issuer: this.config.baseUrl });
-    } catch (err) {
-      // jose's JWTExpired, wrapped by the signer as its cause.
-      const cause = (err as { cause?: { code?: unknown } }).cause;
-      refused(cause?.code === 'ERR_JWT_EXPIRED');
-      throw new InvalidToken();
-    }
-    const jti = typeof claims.jti === 'string' ? claims.jti : '';
+    let claims: Record<string, unknown> | undefined;
     const tokenHash = sha256Hex(value);
     const token = await this.caches.accessToken(tokenHash, async () => {
-      const row = await this.db.token.findUnique({ where: { jti } });
-      return row && row.category === 'access' && row.tokenHash === tokenHash ? row : null;
+      try {
+        claims = await this.signer.verify(value, { typ: ACCESS_TOKEN_TYP, issuer: this.config.baseUrl });
+      } catch (err) {
+        // jose's JWTExpired, wrapped by the signer as its cause.
+        const cause = (err as { cause?: { code?: unknown } }).cause;
+        refused(cause?.code === 'ERR_JWT_EXPIRED');
+        throw new InvalidToken();
+      }
+      const row = await this.db.token.findUnique({ where: { tokenHash } });
+      return row && row.category === 'access' && row.jti === claims.jti ? row : null;
     });
+    claims ??= token ? payloadOf(value) : undefined;
     if (!token || token.category !== 'access' || token.status !== 'active' || token.expiresAt <= new Date()) {
       refused(Boolean(token && token.status === 'active' && token.expiresAt <= new Date()));
       throw new InvalidToken();
     }
-    if (token.tokenHash !== tokenHash) throw new InvalidToken();
+    if (token.tokenHash !== tokenHash || !claims) throw new InvalidToken();
     const [user, client] = await Promise.all([
       token.userId ? this.caches.user(token.userId, () => this.db.user.findUnique({ where: { id: token.userId! } })) : null,
       this.caches.clientById(token.clientId, () => this.db.oAuthClient.findUnique({ where: { id: token.clientId } })),
@@ -283,12 +292,29 @@ export class TokenService {
    * rows together. What is refused is answered only after the transaction has committed, so a reuse
    * revocation made inside it is never rolled back.
    */
-  private async commit(grant: Grant, prepared: PreparedIssuance, source: TokenSource | null): Promise<TokenSet> {
+  private async commit(grant: Grant, prepared: PreparedIssuance, source: TokenSource | null, audit: AuditEntry): Promise<TokenSet> {
     if (!source && !grant.user && prepared.rows.length === 1) {
-      // Nothing redeemed, no user: the client is the whole grant, checked and written in one statement.
+      // Nothing redeemed, no user: the client is the whole grant, checked by the insert itself, which
+      // shares a transaction with the other client-only issuances of the moment (group commit).
       const row = prepared.rows[0]!;
-      const inserted = await insertIfClientValid(this.db, this.dialect, { ...row, id: row.id!, createdAt: new Date() });
-      if (!inserted) throw new InvalidGrant('the client is no longer active');
+      const auditRow = this.audit.streamRow(audit);
+      const written = await this.issuances.submit({
+        token: {
+          id: row.id!,
+          tokenHash: row.tokenHash,
+          jti: row.jti,
+          scopes: row.scopes,
+          audience: row.audience ?? '',
+          grantType: row.grantType,
+          clientId: row.clientId,
+          familyId: row.familyId,
+          expiresAt: new Date(row.expiresAt),
+          createdAt: new Date(),
+        },
+        audit: auditRow,
+      });
+      if (!written) throw new InvalidGrant('the client is no longer active');
+      if (auditRow) this.audit.announce([auditRow]);
       return prepared.response;
     }
     const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
@@ -296,6 +322,7 @@ export class TokenService {
       if (refusal) return { error: new InvalidGrant(refusal) };
       if (source && !(await source.claim(tx))) return source.lost(tx);
       await tx.token.createMany({ data: prepared.rows });
+      await this.audit.recordStreamIn(tx, audit);
       return { response: prepared.response };
     });
     return this.settle(outcome);
@@ -457,6 +484,11 @@ export class TokenService {
 export async function revokeTokensWhere(db: Pick<Db, 'token'>, where: Prisma.TokenWhereInput): Promise<number> {
   const result = await db.token.updateMany({ where: { ...where, status: { not: 'revoked' } }, data: { status: 'revoked', revokedAt: new Date() } });
   return result.count;
+}
+
+/** The claims of a compact JWS this server signed (see checkAccessToken: only for a value already verified). */
+function payloadOf(value: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(value.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
 /** Stores a token by the hash of its value, never the value. */

@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { UNIMPLEMENTED_NAMES, VARIABLES } from '../../src/config/authgate-compat.js';
+import { buildOnce, MAIN, ROOT } from '../helpers/build.js';
 import { freePort } from '../helpers/server.js';
 
 const run = promisify(execFile);
-const ROOT = process.cwd();
-const MAIN = join(ROOT, 'dist/main.js');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 
 interface Result {
@@ -32,7 +31,7 @@ function cli(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync
 
 beforeAll(async () => {
   // The real build: tsc, then dist/build-info.json (the commit) as `npm run build` does.
-  await run('npm', ['run', '--silent', 'build'], { cwd: ROOT, timeout: 240_000 });
+  await buildOnce();
 }, 300_000);
 
 describe('-v / --version', () => {

@@ -38,7 +38,10 @@ describe('POST /oauth/introspect', () => {
   const active = async (token: string) => (await introspect({ token })).json.active;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // These tests change token rows behind the services' back (expiry, status, hash) to reach states no
+    // service produces; the token-status cache, invalidated by service writes only, would hide those
+    // changes. What the cache answers after real service writes is tested in cache-invalidation.test.ts.
+    server = await startTestServer({ TOKEN_CACHE_ENABLED: 'false' });
     const { secret, hash } = generateClientSecret();
     rs.secret = secret;
     await server.authgate.db.oAuthClient.create({ data: { clientId: rs.clientId, name: 'Resource server', clientType: 'confidential', clientSecretHash: hash } });

@@ -15,7 +15,7 @@ import { freePort, startTestServer, type TestServer } from '../helpers/server.js
 import { hashPassword } from '../../src/services/users.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
-const CACHES: Record<string, string> = REDIS_URL ? { TOKEN_CACHE_ENABLED: 'true' } : { CLIENT_CACHE_TYPE: 'none', USER_CACHE_TYPE: 'none' };
+const CACHES: Record<string, string> = REDIS_URL ? { TOKEN_CACHE_ENABLED: 'true' } : { CLIENT_CACHE_TYPE: 'none', USER_CACHE_TYPE: 'none', TOKEN_CACHE_TYPE: 'none' };
 
 describe('two instances on one database', () => {
   let a: TestServer;

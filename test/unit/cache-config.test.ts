@@ -13,13 +13,14 @@ const refused = (env: Record<string, string>, message: RegExp) => {
   expect(() => load(env)).toThrow(message);
 };
 
-test("AuthGate's defaults: client and user caches in memory for 5 minutes, the token cache off", () => {
+test("defaults: client and user caches in memory for 5 minutes (AuthGate's), the token cache on in memory for 10 hours (AuthGate's is off)", () => {
   const { caches, warnings } = load({});
   const mb32 = 32 * 1024 * 1024;
   expect(caches.client).toEqual({ type: 'memory', ttlMs: 300_000, clientTtlMs: 30_000, maxBytes: mb32 });
   expect(caches.user).toEqual({ type: 'memory', ttlMs: 300_000, clientTtlMs: 30_000, maxBytes: mb32 });
-  expect(caches.token).toEqual({ type: 'none', ttlMs: 36_000_000, clientTtlMs: 3_600_000, maxBytes: mb32 });
+  expect(caches.token).toEqual({ type: 'memory', ttlMs: 36_000_000, clientTtlMs: 3_600_000, maxBytes: mb32 });
   expect(warnings).toEqual([]);
+  expect(load({ TOKEN_CACHE_ENABLED: 'false' }).caches.token.type).toBe('none');
 });
 
 test('each variable is read, in AuthGate’s units, and none is reported as unimplemented', () => {
@@ -63,6 +64,7 @@ test.each([
 test('a Redis backend without Redis stops startup, naming the variable', () => {
   refused({ CLIENT_CACHE_TYPE: 'redis' }, /CLIENT_CACHE_TYPE=redis needs Redis/);
   refused({ TOKEN_CACHE_ENABLED: 'true', TOKEN_CACHE_TYPE: 'redis-aside' }, /TOKEN_CACHE_TYPE=redis-aside needs Redis/);
+  refused({ TOKEN_CACHE_TYPE: 'redis' }, /TOKEN_CACHE_TYPE=redis needs Redis/);
   // The token cache switched off needs nothing.
-  expect(load({ TOKEN_CACHE_TYPE: 'redis' }).caches.token.type).toBe('none');
+  expect(load({ TOKEN_CACHE_ENABLED: 'false', TOKEN_CACHE_TYPE: 'redis' }).caches.token.type).toBe('none');
 });
