@@ -2,10 +2,12 @@
 // bcryptjs is imported here only to make hashes the way existing databases hold them.
 import { jest } from '@jest/globals';
 import bcrypt from 'bcryptjs';
-import { readdirSync, readFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { TemporarilyUnavailable } from '../../src/domain/errors.js';
+import { loadConfig } from '../../src/config/env.js';
+import { ConfigError, TemporarilyUnavailable } from '../../src/domain/errors.js';
 import { BCRYPT_COST, defaultPasswordHashWorkers, PasswordHasher } from '../../src/identity/password-hasher.js';
 import { captureLog } from '../helpers/log-capture.js';
 
@@ -217,3 +219,23 @@ describe('thread priority', () => {
   }, 20_000);
 });
 
+describe('PASSWORD_HASH_WORKERS', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'authgate-password-hasher-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = (env: Record<string, string> = {}) => loadConfig({ DATA_DIR: dataDir, ...env });
+
+  test('default: 1 on up to 2 cores, else one less than the cores', () => {
+    expect([1, 2, 3, 4, 16].map((cores) => defaultPasswordHashWorkers(cores))).toEqual([1, 1, 2, 3, 15]);
+    expect(config().passwordHashWorkers).toBe(defaultPasswordHashWorkers());
+  });
+
+  test('read as a whole number from 0 to 64; anything else stops startup naming it', () => {
+    const load = (value: string) => config({ PASSWORD_HASH_WORKERS: value }).passwordHashWorkers;
+    expect(load('0')).toBe(0);
+    expect(load('3')).toBe(3);
+    for (const bad of ['-1', '65', 'two', '1.5']) {
+      expect(() => load(bad)).toThrow(ConfigError);
+      expect(() => load(bad)).toThrow(/^PASSWORD_HASH_WORKERS must be an integer between 0 and 64/);
+    }
+  });
+});
