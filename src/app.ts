@@ -13,6 +13,7 @@ import { createAuditStream } from './graphql/audit-stream.js';
 import { createPageGraphQL } from './graphql/in-process.js';
 import { GRAPHQL_PATH, graphqlMiddleware } from './graphql/yoga.js';
 import { readBody } from './http/body.js';
+import { PasswordHasher } from './identity/password-hasher.js';
 import { cors } from './http/cors.js';
 import { requestLog, requestLogger } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -48,11 +49,13 @@ export interface AuthGate {
   metrics: Metrics;
   /** The read-through caches (clients, users, token status); writes made outside the services must invalidate here. */
   caches: Caches;
+  /** The password hashing pool (PASSWORD_HASH_WORKERS threads), closed by close(). */
+  passwords: PasswordHasher;
   signer: JwtSigner;
   seed: SeedResult;
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(port?: number, host?: string): Promise<{ server: Server; port: number }>;
-  /** Stops accepting, waits for in-flight requests (bounded), flushes the audit log, closes the database. */
+  /** Stops accepting, waits for in-flight requests (bounded), ends the password hashing threads, flushes the audit log, closes the database. */
   close(): Promise<void>;
 }
 
@@ -98,8 +101,14 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     maxBatch: 512,
     inFlight: config.database.dialect === 'sqlite' ? 1 : 2,
   });
-  const services = createServices({ db, config, signer, logger, limits, metrics, caches, issuances, redis });
-  const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger });
+  // Threads start with the first password to hash (here the first-run seed, if any); ended by close().
+  const passwords = new PasswordHasher({ workers: config.passwordHashWorkers, logger: logger.child({ component: 'password_hasher' }) });
+  const services = createServices({ db, config, signer, logger, limits, metrics, caches, issuances, redis, passwords });
+  const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger, passwords }).catch(async (err: unknown) => {
+    await passwords.close();
+    await issuanceStore.close();
+    throw err;
+  });
 
   const app = new Koa({ proxy: config.trustProxy });
   app.silent = true; // errors are rendered and logged by each face's error middleware
@@ -165,6 +174,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     services,
     metrics,
     caches,
+    passwords,
     signer,
     seed,
     async listen(port = config.port, host = config.host) {
@@ -193,6 +203,8 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
         await Promise.race([closing, timeout]);
         server.closeAllConnections();
       }
+      // After the requests: a sign-in still running when the deadline passed gets a 503 "try again".
+      await passwords.close();
       // Each bounded by its AuthGate timeout: a database or Redis that is gone must not hold shutdown.
       await withTimeout(services.audit.close(), config.timeouts.auditShutdownMs, () => new Error('AUDIT_SHUTDOWN_TIMEOUT')).catch((err: unknown) =>
         logger.error('audit log not fully written at shutdown', errorFields(err)),

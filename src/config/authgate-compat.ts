@@ -92,6 +92,7 @@ export const VARIABLES: Variable[] = [
   v('HTTP_API_AUTH_HEADER', 'string', 'X-API-Secret', 'Header carrying the secret in simple mode'),
   v('HTTP_API_INSECURE_SKIP_VERIFY', 'bool', 'false', "Accept any TLS certificate from the user service; refused in production"),
   v('DEFAULT_ADMIN_PASSWORD', 'string', '(random)', 'Password of the admin user created on first run (8+ characters)'),
+  v('PASSWORD_HASH_WORKERS', 'int', '1 on up to 2 cores, else cores - 1', 'Threads that hash and check passwords (bcrypt) at lowered CPU priority, off the event loop; 0 = on the main thread', own),
   v('SESSION_SECRET', 'string', '(generated in development)', 'Signs the session cookie, at least 32 characters; required in production'),
   v('SESSION_MAX_AGE', 'duration', '3600', 'Absolute session lifetime (seconds, or a duration)'),
   v('SESSION_STORE', 'string', 'database', 'Where browser sessions live: database (the sessions table) or redis (shared by all instances; needs Redis)', own),

@@ -13,6 +13,7 @@ import { resolveSecrets } from './secrets.js';
 import type { SigningAlgorithm } from '../keys/signing-key.js';
 import type { CacheSettings } from '../ops/cache.js';
 import { readExternalSignIn, type ExternalSignInConfig } from '../identity/providers/config.js';
+import { defaultPasswordHashWorkers } from '../identity/password-hasher.js';
 
 export type DatabaseConfig = { dialect: 'sqlite'; file: string } | { dialect: 'postgresql'; url: string };
 
@@ -83,6 +84,8 @@ export interface Config {
   sessionStore: 'database' | 'redis';
   deviceCode: { expiration: number; interval: number };
   defaultAdminPassword?: string;
+  /** Worker threads that hash and check passwords (PASSWORD_HASH_WORKERS, this server's own); 0 = on the main thread. */
+  passwordHashWorkers: number;
   /** Max body size for every endpoint; protocol requests are small. */
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
@@ -218,6 +221,7 @@ function readConfig(env: Env): Config {
       interval: readDuration(env, 'DEVICE_CODE_POLLING_INTERVAL', '5s', { min: 1, max: 60 }),
     },
     defaultAdminPassword: env.DEFAULT_ADMIN_PASSWORD || undefined,
+    passwordHashWorkers: readInt(env, 'PASSWORD_HASH_WORKERS', defaultPasswordHashWorkers(), { min: 0, max: 64 }),
     bodyLimitBytes: 64 * 1024,
     shutdownTimeoutMs: ms('SERVER_SHUTDOWN_TIMEOUT', '5s'),
     timeouts: {

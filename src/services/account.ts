@@ -2,9 +2,9 @@
 // and ending any of those; changing their password. Also the two admin counterparts (ending someone
 // else's authorization or session). Another user's rows are NotFound, never Forbidden, so ids cannot
 // be probed.
-import bcrypt from 'bcryptjs';
 import type { Db, OAuthClient, Prisma, Token, UserAuthorization } from '../db/client.js';
 import { BadInput, NotFound } from '../domain/errors.js';
+import type { PasswordHasher } from '../identity/password-hasher.js';
 import type { Caches } from '../ops/cache.js';
 import type { AttemptPolicy } from './attempt-policy.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -15,7 +15,6 @@ import type { SessionService } from './sessions.js';
 import type { Actor } from './revocation.js';
 import { revokeTokensWhere } from './tokens.js';
 import { checkPassword } from './user-admin.js';
-import { hashPassword } from './users.js';
 
 // Most recent first; the id keeps the order total, so cursor pages never repeat or skip a row.
 export const RECENT_AUTHORIZATIONS: Prisma.UserAuthorizationOrderByWithRelationInput[] = [{ grantedAt: 'desc' }, { id: 'asc' }];
@@ -52,6 +51,7 @@ export class AccountService {
     private readonly metrics: Metrics,
     private readonly caches: Caches,
     private readonly browserSessions: SessionService,
+    private readonly passwords: PasswordHasher,
   ) {}
 
   /** Apps the user has let in (consent page or device approval) and not withdrawn. */
@@ -177,7 +177,7 @@ export class AccountService {
       { subject: user.username.toLowerCase(), address: req.ip ?? 'unknown' },
       { actor: { userId: user.id, username: user.username }, request: req },
       async () => {
-        if (await bcrypt.compare(input.currentPassword, currentHash)) return;
+        if (await this.passwords.compare(input.currentPassword, currentHash)) return;
         this.audit.record({
           eventType: 'PASSWORD_CHANGE_FAILED',
           severity: 'WARNING',
@@ -191,7 +191,7 @@ export class AccountService {
       },
       (err) => err instanceof WrongCurrentPassword,
     );
-    const passwordHash = await hashPassword(checkNewPassword(input.newPassword));
+    const passwordHash = await this.passwords.hash(checkNewPassword(input.newPassword));
     const { sessionsEnded } = await this.browserSessions.endForUserWith(
       (fn) => this.db.$transaction(fn),
       user.id,

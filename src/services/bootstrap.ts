@@ -5,8 +5,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
+import type { PasswordHasher } from '../identity/password-hasher.js';
 import type { Logger } from '../ops/logger.js';
-import { hashPassword } from './users.js';
 
 export const CLI_CLIENT_NAME = 'AuthGate CLI';
 // `read write` keep AuthGate's own CLI working unchanged; the OIDC scopes serve standard clients.
@@ -20,11 +20,11 @@ export interface SeedResult {
   credentialsFile?: string;
 }
 
-export async function seedFirstRun(db: Db, opts: { dataDir: string; adminPassword?: string; logger: Logger }): Promise<SeedResult> {
+export async function seedFirstRun(db: Db, opts: { dataDir: string; adminPassword?: string; logger: Logger; passwords: PasswordHasher }): Promise<SeedResult> {
   if ((await db.user.count()) > 0) return { seeded: false };
   const adminPassword = opts.adminPassword ?? randomPassword(16);
   const clientId = randomUUID();
-  const passwordHash = await hashPassword(adminPassword);
+  const passwordHash = await opts.passwords.hash(adminPassword);
   try {
     await db.$transaction(async (tx) => {
       const admin = await tx.user.create({

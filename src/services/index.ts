@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import type { GroupCommit, Issuance } from '../db/issuance-writer.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
+import type { PasswordHasher } from '../identity/password-hasher.js';
 import type { Caches } from '../ops/cache.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -74,9 +75,10 @@ export function createServices(deps: {
   metrics: Metrics;
   caches: Caches;
   issuances: GroupCommit<Issuance, boolean>;
+  passwords: PasswordHasher;
   redis?: Redis;
 }): Services {
-  const { db, config, signer, logger, limits, metrics, caches } = deps;
+  const { db, config, signer, logger, limits, metrics, caches, passwords } = deps;
   const audit = new AuditLog(db, logger, { ...config.audit, dialect: config.database.dialect, metrics });
   const users = new UserService(db, caches);
   const clients = new ClientService(db, audit, caches);
@@ -93,13 +95,13 @@ export function createServices(deps: {
   const userInfo = new UserInfoService(tokens);
   // One password-guessing policy for signing in and for proving the current password.
   const passwordGuessing = new AttemptPolicy(attemptLimiters(limits, 'login'), audit, 'LOGIN_LOCKED_OUT');
-  const signIn = new SignInService(db, audit, passwordGuessing, signInSources(config, logger, metrics), config.database.dialect, metrics);
+  const signIn = new SignInService(db, audit, passwordGuessing, signInSources(config, logger, metrics), config.database.dialect, metrics, passwords);
   const userCodeEntry = new UserCodeEntryService(deviceCodes, new AttemptPolicy(attemptLimiters(limits, 'user_code'), audit, 'USER_CODE_LOCKED_OUT'));
-  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, metrics, caches, sessions);
+  const userAdmin = new UserAdminService(db, audit, revocation, config.database.dialect, metrics, caches, sessions, passwords);
   const clientAdmin = new ClientAdminService(db, audit, config.database.dialect, caches);
   const tokenAdmin = new TokenAdminService(db, audit, revocation, metrics, caches);
   const auditQuery = new AuditQueryService(db);
-  const account = new AccountService(db, audit, passwordGuessing, metrics, caches, sessions);
+  const account = new AccountService(db, audit, passwordGuessing, metrics, caches, sessions, passwords);
   const stats = new StatsService(db, config.database.dialect);
   const externalSignIn = new ExternalSignInService(db, audit, createIdentityProviders(config.externalSignIn, config.production), {
     autoRegister: config.externalSignIn.autoRegister,

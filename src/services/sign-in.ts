@@ -15,7 +15,7 @@ import { writeTransaction, type Dialect } from '../db/transactions.js';
 import type { AuthMode } from '../config/env.js';
 import { BadInput, InvalidCredentials, SignInRefused, SignInSourceUnavailable, TooManyAttempts } from '../domain/errors.js';
 import { HttpApiUnavailable, type ExternalIdentity, type HttpApiClient } from '../identity/http-api.js';
-import { checkLocalPassword } from '../identity/local.js';
+import type { PasswordHasher } from '../identity/password-hasher.js';
 import { secondsSince, type Metrics } from '../ops/metrics.js';
 import type { AttemptPolicy } from './attempt-policy.js';
 import type { AuditEntry, AuditLog } from './audit.js';
@@ -43,6 +43,7 @@ export class SignInService {
     private readonly sources: SignInSources,
     private readonly dialect: Dialect,
     private readonly metrics: Metrics,
+    private readonly passwords: PasswordHasher,
   ) {}
 
   /**
@@ -106,7 +107,7 @@ export class SignInService {
    * without a hash (equal timing).
    */
   private async viaLocal(username: string, password: string, req: RequestInfo, user: User | null): Promise<User> {
-    const ok = await checkLocalPassword(user?.passwordHash, password);
+    const ok = await this.passwords.verify(user?.passwordHash, password);
     this.metrics.authAttempts.inc({ method: 'local', result: ok && user?.active ? 'success' : 'failure' });
     if (!user || !ok || !user.active) {
       const reason = !user ? 'unknown_user' : !user.passwordHash ? 'no_local_password' : !user.active ? 'user_disabled' : 'bad_password';

@@ -5,6 +5,7 @@
 import type { Db, Prisma, User } from '../db/client.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { BadInput, Conflict, NotFound } from '../domain/errors.js';
+import type { PasswordHasher } from '../identity/password-hasher.js';
 import type { Caches } from '../ops/cache.js';
 import type { Role } from '../generated/sqlite/enums.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -13,7 +14,6 @@ import { randomPassword } from './bootstrap.js';
 import type { RequestInfo } from './request-context.js';
 import type { Actor, RevocationService } from './revocation.js';
 import { revokeTokensWhere } from './tokens.js';
-import { hashPassword } from './users.js';
 import type { SessionService } from './sessions.js';
 
 type Tx = Prisma.TransactionClient;
@@ -63,6 +63,7 @@ export class UserAdminService {
     private readonly metrics: Metrics,
     private readonly caches: Caches,
     private readonly sessions: SessionService,
+    private readonly passwords: PasswordHasher,
   ) {}
 
   /** The Prisma filter for an admin's user search. */
@@ -96,7 +97,7 @@ export class UserAdminService {
     const email = checkEmail(input.email);
     const fullName = checkName(input.fullName ?? '');
     const generatedPassword = input.password == null ? randomPassword(GENERATED_PASSWORD_LENGTH) : undefined;
-    const passwordHash = await hashPassword(checkPassword(input.password ?? generatedPassword!));
+    const passwordHash = await this.passwords.hash(checkPassword(input.password ?? generatedPassword!));
     const role = input.role ?? 'user';
     const user = await this.write({}, async (tx) => {
       const created = await tx.user.create({ data: { username, email, fullName, role, passwordHash, authSource: 'local' } });
@@ -179,7 +180,7 @@ export class UserAdminService {
    */
   async resetPassword(id: string, password: string | null | undefined, actor: AdminActor, req: RequestInfo): Promise<{ user: User; password: string }> {
     const next = password ?? randomPassword(GENERATED_PASSWORD_LENGTH);
-    const passwordHash = await hashPassword(checkPassword(next));
+    const passwordHash = await this.passwords.hash(checkPassword(next));
     const { result: user, sessionsEnded } = await this.sessions.endForUserWith(
       (fn) => this.write({ userId: id }, fn),
       id,

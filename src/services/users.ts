@@ -2,7 +2,6 @@ import type { Db, User } from '../db/client.js';
 import type { Caches } from '../ops/cache.js';
 
 // Passwords are checked by the sign-in sources (src/identity/); SignInService decides which one.
-export { hashPassword } from '../identity/local.js';
 
 export class UserService {
   constructor(

@@ -3,7 +3,7 @@
 // an app (whose token then stops working at introspection), signs another browser out and changes
 // the password. No console error (a CSP violation is one) and no horizontal overflow anywhere.
 import type { Browser, Page } from 'playwright-core';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { launchChromium, screenshotBoth, signIn, watchedContext } from '../helpers/chromium.js';
 import { createClient } from '../helpers/clients.js';
 import { createIntrospector, isActive, type Introspector } from '../helpers/grants.js';

@@ -3,7 +3,7 @@
 // receiving a new event without a reload. Every page: no console error (a CSP violation is one), no
 // horizontal overflow at desktop or phone width, screenshots under test/artifacts/.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { launchChromium, screenshotBoth, signIn, watchedContext } from '../helpers/chromium.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
 

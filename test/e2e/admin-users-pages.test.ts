@@ -3,7 +3,7 @@
 // it. Every page is screenshotted at desktop and phone width (test/artifacts/admin-user*.png), must
 // not overflow sideways and must log no console error (a CSP violation would be one).
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { deviceFlowToken, signedInBrowser } from '../helpers/graphql.js';
 import { launchChromium, screenshotBoth, signIn, watchedContext } from '../helpers/chromium.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';

@@ -3,7 +3,7 @@
 // through the real flows: device flow for user tokens, client credentials for clients, POST /login
 // (with the form's CSRF token) for browser sessions.
 import { randomUUID } from 'node:crypto';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { createClient } from '../helpers/clients.js';
 import { clientCredentialsToken, codes, deviceFlowToken, gql, signedInBrowser, type CallOptions, type GraphQLResponse } from '../helpers/graphql.js';
 import { postForm } from '../helpers/oauth.js';

@@ -4,7 +4,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createAuthGate, type AuthGate } from '../../src/app.js';
 import { createLogger } from '../../src/ops/logger.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { codes, deviceFlowToken, gql, signedInBrowser } from '../helpers/graphql.js';
 import { postForm } from '../helpers/oauth.js';
 import { freePort, SESSION_STORES, startTestServer, type TestServer } from '../helpers/server.js';

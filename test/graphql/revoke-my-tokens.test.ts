@@ -2,7 +2,7 @@
 // tokens are untouched, the revoked ones are inactive at /oauth/introspect and cannot be refreshed,
 // the consents stay, and the change is audited with the user as the actor.
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { createClient } from '../helpers/clients.js';
 import { createIntrospector, isActive, type Introspector } from '../helpers/grants.js';
 import { codes, deviceFlowToken, gql, signedInBrowser, type DeviceTokens } from '../helpers/graphql.js';

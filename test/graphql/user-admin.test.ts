@@ -1,7 +1,7 @@
 // Administering users through GraphQL over real HTTP: each mutation's rule, its audit event, and what
 // it does to the user's tokens and sessions everywhere else (introspection, the pages).
 import { randomUUID } from 'node:crypto';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
 import { clientCredentialsToken, codes, deviceFlowToken, gql, signedInBrowser, type CallOptions } from '../helpers/graphql.js';

@@ -3,7 +3,7 @@
 // working at introspection), browser sessions, and changing the password. Effects are checked through
 // the API, introspection and the pages; the database only sets the scene.
 import { sha256Hex } from '../../src/domain/crypto.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser, type Page } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
 import { createIntrospector, isActive, type Introspector } from '../helpers/grants.js';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { insertAuditBatch } from '../../src/db/audit-batch.js';
 import type { OAuthClient, Prisma, User } from '../../src/db/client.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser, type Page } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
 import { gql, signedInBrowser } from '../helpers/graphql.js';

@@ -3,7 +3,7 @@
 // shown next to its field, the API's guards are shown as its messages, and nobody but a signed-in
 // administrator with the form's CSRF token changes anything.
 import { randomUUID } from 'node:crypto';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { findForm, ScriptedBrowser, type Page } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
 import { deviceFlowToken, gql, signedInBrowser } from '../helpers/graphql.js';

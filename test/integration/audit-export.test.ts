@@ -70,7 +70,7 @@ describe('audit CSV export', () => {
     expect(await anonymous.text()).toContain('Sign in as an administrator');
 
     const { db } = server.authgate;
-    const { hashPassword } = await import('../../src/services/users.js');
+    const { hashPassword } = await import('../helpers/passwords.js');
     await db.user.update({ where: { username: 'plain' }, data: { passwordHash: await hashPassword('plain-password-1') } });
     const browser = new ScriptedBrowser(server.url);
     expect((await browser.login('plain', 'plain-password-1')).status).toBe(302);

@@ -8,7 +8,7 @@ import type { OAuthClient, User } from '../../src/db/client.js';
 import { sha256Hex } from '../../src/domain/crypto.js';
 import type { CacheType } from '../../src/ops/cache.js';
 import { generateClientSecret } from '../../src/services/clients.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser } from '../helpers/browser.js';
 import { createIntrospector, exchangeCode, freshGrantParties, isActive, issueCode, refresh, req, tokensFromCode, type Introspector, type Tokens } from '../helpers/grants.js';
 import { gql } from '../helpers/graphql.js';

@@ -3,12 +3,13 @@
 // subcommands and the configuration reference, and anything else is an error with the usage (exit 2).
 // Configuration problems found at startup end the process with exit code 2 and a message naming the variable.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { UNIMPLEMENTED_NAMES, VARIABLES } from '../../src/config/authgate-compat.js';
 import { buildOnce, MAIN, ROOT } from '../helpers/build.js';
+import { ScriptedBrowser } from '../helpers/browser.js';
 import { freePort } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -110,6 +111,28 @@ describe('server', () => {
       .map((line) => JSON.parse(line) as { level: string; msg: string });
     const warnings = lines.filter((line) => line.level === 'warn').map((line) => line.msg);
     expect(warnings).toEqual([expect.stringMatching(/^TOKEN_API_URL is set but not implemented/), expect.stringMatching(/^DB_LOG_LEVEL is set but not implemented/)]);
+    child!.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  test('the built server checks passwords on a hashing thread (dist/identity/password-worker.js) whose priority alone is lowered (Linux); SIGTERM ends it', async () => {
+    const server = await start([], { DEFAULT_ADMIN_PASSWORD: 'admin-password-for-cli', PASSWORD_HASH_WORKERS: '1' });
+    const browser = new ScriptedBrowser(`http://127.0.0.1:${server.port}`);
+    expect((await browser.login('admin', 'wrong-password')).status).toBe(401);
+    const page = await browser.login('admin', 'admin-password-for-cli');
+    expect(page.status).toBe(302);
+    expect(page.location).toBe('/');
+    if (process.platform === 'linux') {
+      const pid = child!.pid!;
+      // Field 19 of each thread's stat, read from outside the server.
+      const nice = (path: string) => {
+        const stat = readFileSync(path, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      const mainNice = nice(`/proc/${pid}/stat`);
+      const lowered = readdirSync(`/proc/${pid}/task`).map((tid) => nice(`/proc/${pid}/task/${tid}/stat`)).filter((value) => value !== mainNice);
+      expect(lowered).toEqual(mainNice < 19 ? [Math.min(19, mainNice + 10)] : []);
+    }
     child!.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });

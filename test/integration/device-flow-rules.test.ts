@@ -133,7 +133,7 @@ describe('device flow rules', () => {
   });
 
   test("a disabled user's session stops working on the next request", async () => {
-    const { hashPassword } = await import('../../src/services/users.js');
+    const { hashPassword } = await import('../helpers/passwords.js');
     await server.authgate.db.user.create({ data: { username: 'carol', passwordHash: await hashPassword('carol-password-1') } });
     const browser = new ScriptedBrowser(server.url);
     expect((await browser.login('carol', 'carol-password-1')).status).toBe(302);

@@ -7,7 +7,7 @@ import { ScriptedBrowser, type Page } from '../helpers/browser.js';
 import { signedInBrowser } from '../helpers/graphql.js';
 import { startStandIn, type StandIn, type StandInUser } from '../helpers/provider-standin.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { createClient } from '../helpers/clients.js';
 import { makeSelfSignedCertificate } from '../helpers/tls.js';
 import { readFileSync } from 'node:fs';

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { signRequest } from '../../src/identity/http-api.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser, type Page } from '../helpers/browser.js';
 import { codes, gql, signedInBrowser } from '../helpers/graphql.js';
 import { captureLog, type CapturedLog } from '../helpers/log-capture.js';

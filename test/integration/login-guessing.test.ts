@@ -4,7 +4,7 @@
 // Device user_codes typed by a signed-in user follow the same policy.
 // With TEST_REDIS_URL set the counters live in Redis (startTestServer passes REDIS_URL).
 import { randomUUID } from 'node:crypto';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser, findForm } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
 

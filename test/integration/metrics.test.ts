@@ -11,7 +11,7 @@ import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-promethe
 import { loadConfig } from '../../src/config/env.js';
 import { sha256Hex } from '../../src/domain/crypto.js';
 import { ConfigError } from '../../src/domain/errors.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
 import { createIntrospector, exchangeCode, freshGrantParties, issueCode, refresh } from '../helpers/grants.js';

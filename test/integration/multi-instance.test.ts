@@ -12,7 +12,7 @@ import { createClient } from '../helpers/clients.js';
 import { createIntrospector, freshGrantParties, req, tokensFromCode, type Introspector } from '../helpers/grants.js';
 import { postForm } from '../helpers/oauth.js';
 import { freePort, startTestServer, type TestServer } from '../helpers/server.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const CACHES: Record<string, string> = REDIS_URL ? { TOKEN_CACHE_ENABLED: 'true' } : { CLIENT_CACHE_TYPE: 'none', USER_CACHE_TYPE: 'none', TOKEN_CACHE_TYPE: 'none' };

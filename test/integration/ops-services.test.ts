@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { User } from '../../src/db/client.js';
 import { Conflict, NotFound, BadInput } from '../../src/domain/errors.js';
 import type { WrittenAuditRow } from '../../src/services/audit.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const REQ = { ip: '192.0.2.9', userAgent: 'ops-services-test' };

@@ -4,7 +4,7 @@
 // is back.
 import { randomUUID } from 'node:crypto';
 import { closeRedis, connectRedis } from '../../src/ops/redis.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser, findForm } from '../helpers/browser.js';
 import { captureLog, type CapturedLog } from '../helpers/log-capture.js';
 import { postForm } from '../helpers/oauth.js';

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import { Metrics } from '../../src/ops/metrics.js';
 import { RedisSessionStore } from '../../src/services/session-store.js';
 import { SessionService } from '../../src/services/sessions.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { findForm, ScriptedBrowser } from '../helpers/browser.js';
 import { req } from '../helpers/grants.js';
 import { codes, deviceFlowToken, gql } from '../helpers/graphql.js';

@@ -3,7 +3,7 @@
 // without query string, and no credential anywhere in the log.
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../src/ops/logger.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser } from '../helpers/browser.js';
 import { createClient } from '../helpers/clients.js';
 import { captureLog, type CapturedLog } from '../helpers/log-capture.js';

@@ -2,7 +2,7 @@
 import { sha256Hex } from '../../src/domain/crypto.js';
 import { NotFound } from '../../src/domain/errors.js';
 import { generateClientSecret } from '../../src/services/clients.js';
-import { hashPassword } from '../../src/services/users.js';
+import { hashPassword } from '../helpers/passwords.js';
 import { ScriptedBrowser } from '../helpers/browser.js';
 import { DEVICE_GRANT, json, postForm } from '../helpers/oauth.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../helpers/server.js';
