@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { PrismaClient as SqliteClient } from '../generated/sqlite/client.js';
 import { PrismaClient as PostgresClient } from '../generated/postgresql/client.js';
 import type { DatabaseConfig } from '../config/env.js';
-import { serializeSqliteAdapter, type SqliteConnection } from './sqlite-serialized.js';
+import { serializeSqliteAdapter, type SqliteTurn } from './sqlite-serialized.js';
 
 export type Db = SqliteClient;
 export type {
@@ -24,15 +24,18 @@ export type {
   SigningKey,
 } from '../generated/sqlite/client.js';
 
-// The SQLite connection behind each client made here, once Prisma has opened it (it connects lazily).
-const sqliteConnections = new WeakMap<object, Promise<SqliteConnection>>();
+// The turn of the connection behind each SQLite client made here, once Prisma has opened it (lazily).
+const sqliteTurns = new WeakMap<object, Promise<SqliteTurn>>();
 
-/** The connection behind a SQLite client from createPrismaClient (the plain client, not an extension of it). */
-export function sqliteConnection(db: Db): Promise<SqliteConnection> {
-  const connection = sqliteConnections.get(db);
-  if (!connection) throw new Error('not a SQLite client made by createPrismaClient');
-  return db.$connect().then(() => connection);
+/** The connection turn of a SQLite client from createPrismaClient (the plain client, not an extension of it). */
+export function sqliteTurn(db: Db): Promise<SqliteTurn> {
+  const turn = sqliteTurns.get(db);
+  if (!turn) throw new Error('not a SQLite client made by createPrismaClient');
+  return db.$connect().then(() => turn);
 }
+
+/** SQLite's busy timeout on every connection (Prisma's and the issuance writer's): how long a writer waits for another. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 export function createPrismaClient(database: DatabaseConfig): Db {
   if (database.dialect === 'sqlite') {
@@ -40,12 +43,12 @@ export function createPrismaClient(database: DatabaseConfig): Db {
     // better-sqlite3 is built with foreign keys on; `timeout` is SQLite's busy timeout, so a writer
     // waits for another instead of failing at once. WAL is set on the file by the migration runner.
     // Serialised so that a query outside a transaction never runs inside another request's open one (see sqlite-serialized.ts).
-    let connected!: (connection: SqliteConnection) => void;
-    const connection = new Promise<SqliteConnection>((resolve) => (connected = resolve));
+    let connected!: (turn: SqliteTurn) => void;
+    const turn = new Promise<SqliteTurn>((resolve) => (connected = resolve));
     const client = new SqliteClient({
-      adapter: serializeSqliteAdapter(new PrismaBetterSqlite3({ url: `file:${database.file}`, timeout: 5000 }), (c) => connected(c)),
+      adapter: serializeSqliteAdapter(new PrismaBetterSqlite3({ url: `file:${database.file}`, timeout: SQLITE_BUSY_TIMEOUT_MS }), (t) => connected(t)),
     });
-    sqliteConnections.set(client, connection);
+    sqliteTurns.set(client, turn);
     return client;
   }
   const client = new PostgresClient({ adapter: new PrismaPg({ connectionString: database.url, max: 10 }) });

@@ -4,18 +4,17 @@
 // paying a commit of its own.
 //
 // Why these statements bypass Prisma: on this path the query engine (query building, the adapter's
-// per-call `prepare`, result mapping) cost more CPU than the database did. Here SQLite runs two
-// statements prepared once, on Prisma's own connection and in a turn of its own
-// (sqlite-serialized.ts); PostgreSQL runs one INSERT … SELECT FROM unnest(…) per table for the whole
-// batch. The rule is services/grant-validity.ts's for a grant with no user: the token row is written
+// per-call `prepare`, result mapping) cost more CPU than the database did. SQLite runs two statements
+// prepared once, on a thread and connection of their own (sqlite-issuance-worker.js); PostgreSQL runs
+// one INSERT … SELECT FROM unnest(…) per table for the whole batch. The rule is services/grant-validity.ts's for a grant with no user: the token row is written
 // only if its client is still active and approved, read FOR SHARE on PostgreSQL (a client revocation,
 // which updates that row first, waits for the batch or is waited for); on SQLite the batch holds the
 // only write lock. No interactive transaction: concurrent issuers never wait for each other's locks.
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
-import type { Db, Prisma } from './client.js';
-import { sqliteConnection } from './client.js';
-import type { SqliteConnection } from './sqlite-serialized.js';
+import { Worker } from 'node:worker_threads';
+import { SQLITE_BUSY_TIMEOUT_MS, sqliteTurn, type Db, type Prisma } from './client.js';
+import type { SqliteTurn } from './sqlite-serialized.js';
 
 /** A client-only access token row (no user, no parent, nothing redeemed). */
 export interface ClientTokenRow {
@@ -88,38 +87,74 @@ function auditValues(row: AuditRow): (string | boolean | Date | null)[] {
 // written here read back exactly like rows Prisma wrote.
 const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00');
 
-export class SqliteIssuanceStore implements IssuanceStore {
-  private statements?: { token: import('better-sqlite3').Statement; audit: import('better-sqlite3').Statement };
+const SQLITE_TOKEN = `
+  INSERT INTO "tokens" ("id", "tokenHash", "jti", "category", "scopes", "audience", "grantType", "clientId", "familyId", "expiresAt", "createdAt")
+  SELECT ?, ?, ?, 'access', ?, ?, ?, "id", ?, ?, ? FROM "oauth_clients" WHERE "id" = ? AND "active" = 1 AND "approvalStatus" = 'approved'`;
 
-  constructor(private readonly connection: SqliteConnection) {}
+const SQLITE_AUDIT = `INSERT INTO "audit_events" (${AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+
+const SQLITE_WORKER = new URL('./sqlite-issuance-worker.js', import.meta.url);
+
+type WorkerAnswer = { id: number; results: boolean[] } | { id: number; error: { message: string; code?: string } };
+
+/** Writes through sqlite-issuance-worker.js (a thread with its own connection): the fsync of a commit never stalls the event loop. */
+export class SqliteIssuanceStore implements IssuanceStore {
+  private worker?: Worker;
+  private readonly pending = new Map<number, { resolve: (results: boolean[]) => void; reject: (err: Error) => void }>();
+  private nextId = 1;
+
+  constructor(
+    private readonly settings: { file: string; busyTimeoutMs: number },
+    /** Prisma's connection stays out of the way while a batch commits (sqlite-serialized.ts). */
+    private readonly turn: SqliteTurn,
+  ) {}
 
   write(batch: Issuance[]): Promise<boolean[]> {
-    return this.connection.exclusive((database) => {
-      this.statements ??= {
-        token: database.prepare(
-          `INSERT INTO "tokens" ("id", "tokenHash", "jti", "category", "scopes", "audience", "grantType", "clientId", "familyId", "expiresAt", "createdAt")
-           SELECT ?, ?, ?, 'access', ?, ?, ?, "id", ?, ?, ? FROM "oauth_clients" WHERE "id" = ? AND "active" = 1 AND "approvalStatus" = 'approved'`,
-        ),
-        audit: database.prepare(`INSERT INTO "audit_events" (${AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`),
-      };
-      const { token, audit } = this.statements;
-      // BEGIN IMMEDIATE: the write lock first, as every write transaction here takes it (db/transactions.ts).
-      return database
-        .transaction((items: Issuance[]) =>
-          items.map(({ token: t, audit: a }) => {
-            const written =
-              token.run(t.id, t.tokenHash, t.jti, t.scopes, t.audience, t.grantType, t.familyId, sqliteTime(t.expiresAt), sqliteTime(t.createdAt), t.clientId).changes === 1;
-            if (written && a) {
-              audit.run(auditValues(a).map((v) => (v instanceof Date ? sqliteTime(v) : typeof v === 'boolean' ? Number(v) : v)));
-            }
-            return written;
-          }),
-        )
-        .immediate(batch);
+    return this.turn.run(() => this.send(batch));
+  }
+
+  private send(batch: Issuance[]): Promise<boolean[]> {
+    const items = batch.map(({ token: t, audit: a }) => [
+      [t.id, t.tokenHash, t.jti, t.scopes, t.audience, t.grantType, t.familyId, sqliteTime(t.expiresAt), sqliteTime(t.createdAt), t.clientId],
+      a ? auditValues(a).map((v) => (v instanceof Date ? sqliteTime(v) : typeof v === 'boolean' ? Number(v) : v)) : null,
+    ]);
+    const id = this.nextId++;
+    return new Promise<boolean[]>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // As one JSON string: cloning a string is a copy, cloning nested arrays is a walk (it was a tenth of the token endpoint's time).
+      this.thread().postMessage({ id, items: JSON.stringify(items) });
     });
   }
 
-  async close(): Promise<void> {}
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(SQLITE_WORKER, { workerData: { ...this.settings, tokenSql: SQLITE_TOKEN, auditSql: SQLITE_AUDIT } });
+    worker.on('message', (answer: WorkerAnswer) => {
+      const waiting = this.pending.get(answer.id);
+      this.pending.delete(answer.id);
+      if (!waiting) return;
+      if ('results' in answer) waiting.resolve(answer.results);
+      else waiting.reject(Object.assign(new Error(answer.error.message), answer.error.code ? { code: answer.error.code } : {}));
+    });
+    // A thread that dies fails what it held; the next write starts a new one.
+    const fail = (err: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const waiting of this.pending.values()) waiting.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the SQLite issuance writer exited (${code})`)));
+    // Idle, it must not keep the process alive; a request waiting on it does.
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+  }
 }
 
 // --- PostgreSQL --------------------------------------------------------------------------------------
@@ -194,7 +229,7 @@ export class PostgresIssuanceStore implements IssuanceStore {
 }
 
 export async function createIssuanceStore(database: DatabaseConfig, db: Db): Promise<IssuanceStore> {
-  if (database.dialect === 'sqlite') return new SqliteIssuanceStore(await sqliteConnection(db));
+  if (database.dialect === 'sqlite') return new SqliteIssuanceStore({ file: database.file, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS }, await sqliteTurn(db));
   // Two connections: one batch being committed while the next one is being sent.
   return new PostgresIssuanceStore(database.url, 2);
 }

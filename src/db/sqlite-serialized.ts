@@ -5,7 +5,6 @@
 // outside a transaction wait for the open transaction to end, as on a database with real connections.
 // (As on PostgreSQL, code inside a transaction must use the transaction client, never the outer one.)
 import type { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import type BetterSqlite3 from 'better-sqlite3';
 
 type Factory = PrismaBetterSqlite3;
 type Adapter = Awaited<ReturnType<Factory['connect']>>;
@@ -24,15 +23,17 @@ class Turn {
 }
 
 /**
- * The adapter's own connection, for the few writes that bypass Prisma's query engine (the group
- * commit of issued tokens, db/issuance-writer.ts): `exclusive` runs synchronous better-sqlite3 calls
- * in a turn of their own, so they never land inside a transaction Prisma has open, nor it in theirs.
+ * A turn of this connection's own, for writes made through another SQLite connection (the issuance
+ * writer's, db/issuance-writer.ts): while `fn` runs, no Prisma transaction is open and none starts.
+ * Without it, a Prisma transaction that read first and writes second (a deferred BEGIN) fails at once
+ * when the other connection commits in between (SQLite cannot upgrade a stale read snapshot), and the
+ * other connection would wait out a Prisma transaction's awaits under SQLite's busy timeout.
  */
-export interface SqliteConnection {
-  exclusive<T>(fn: (database: BetterSqlite3.Database) => T): Promise<T>;
+export interface SqliteTurn {
+  run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export function serializeSqliteAdapter(factory: Factory, onConnect?: (connection: SqliteConnection) => void): Factory {
+export function serializeSqliteAdapter(factory: Factory, onConnect?: (turn: SqliteTurn) => void): Factory {
   return new Proxy(factory, {
     get(target, prop, receiver) {
       if (prop === 'connect') {
@@ -47,32 +48,23 @@ export function serializeSqliteAdapter(factory: Factory, onConnect?: (connection
   });
 }
 
-function serialize(adapter: Adapter, onConnect?: (connection: SqliteConnection) => void): Adapter {
+function serialize(adapter: Adapter, onConnect?: (turn: SqliteTurn) => void): Adapter {
   const turn = new Turn();
-  if (onConnect) {
-    // The adapter keeps its better-sqlite3 Database in a public `client` field (adapter-better-sqlite3 7.x).
-    const database = (adapter as unknown as { client: BetterSqlite3.Database }).client;
-    onConnect({
-      async exclusive(fn) {
-        const release = await turn.take();
-        try {
-          return fn(database);
-        } finally {
-          release();
-        }
-      },
-    });
-  }
-  const alone =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
+  const own: SqliteTurn = {
+    async run(fn) {
       const release = await turn.take();
       try {
-        return await fn(...args);
+        return await fn();
       } finally {
         release();
       }
-    };
+    },
+  };
+  onConnect?.(own);
+  const alone =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      own.run(() => fn(...args));
   const wrapped = {
     queryRaw: alone(adapter.queryRaw.bind(adapter)),
     executeRaw: alone(adapter.executeRaw.bind(adapter)),

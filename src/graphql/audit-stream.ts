@@ -43,9 +43,12 @@ export async function createAuditStream(audit: AuditLog, opts: { redisUrl?: stri
   const pubSub = createPubSub<Record<string, [WireRow[]]>>(
     publishClient && subscribeClient ? { eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) } : {},
   );
-  audit.onWritten((rows) => pubSub.publish(topic, rows.map(toWire)));
-
   const subscribers = new Map<(events: AuditEvent[]) => void, () => void>();
+  // Without Redis the only readers are this instance's subscribers: with none, there is nobody to tell.
+  audit.onWritten((rows) => {
+    if (publishClient || subscribers.size > 0) pubSub.publish(topic, rows.map(toWire));
+  });
+
   const feed = pubSub.subscribe(topic);
   const fanOut = (async () => {
     for await (const batch of feed) {

@@ -193,9 +193,22 @@ export class AuditLog {
     return this.opts.enabled === false ? null : toRow(entry);
   }
 
-  /** Tells the live stream about rows written by a caller (see streamRow). */
+  private announcing: WrittenAuditRow[] = [];
+
+  /**
+   * Tells the live stream about rows written by a caller (see streamRow). Rows announced in the same
+   * turn of the event loop (one group commit's requests) go out as one batch.
+   */
   announce(rows: WrittenAuditRow[]): void {
-    if (rows.length > 0) this.written(rows);
+    if (rows.length === 0 || this.listeners.length === 0) return;
+    if (this.announcing.length === 0) {
+      setImmediate(() => {
+        const batch = this.announcing;
+        this.announcing = [];
+        this.written(batch);
+      });
+    }
+    this.announcing.push(...rows);
   }
 
   /**
