@@ -14,12 +14,19 @@ export function httpClient(baseUrl, { maxSockets = 64, timeoutMs = 10_000 } = {}
       const req = request({ host: hostname, port, method, path, headers: body === undefined ? headers : { 'content-length': Buffer.byteLength(body), ...headers }, agent }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString(), ms: performance.now() - t0 }));
+        res.on('end', () => {
+          clearTimeout(deadline);
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString(), ms: performance.now() - t0 });
+        });
         res.on('error', reject);
       });
-      // A request with no answer in time is an error of the scenario, not a hang of the bench.
-      req.setTimeout(timeoutMs, () => req.destroy(new HttpError(`${method} ${path}: no answer within ${timeoutMs} ms`)));
-      req.on('error', reject);
+      // A request with no answer in time is an error of the scenario, not a hang of the bench. Counted
+      // from the call, like autocannon's timeout (a socket timeout would not count the wait for a socket).
+      const deadline = setTimeout(() => req.destroy(new HttpError(`${method} ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on('error', (err) => {
+        clearTimeout(deadline);
+        reject(err);
+      });
       req.end(body);
     });
   }

@@ -28,8 +28,12 @@ export async function cannon(baseUrl, { method = 'GET', path, headers = {}, body
         client.benchSentAt = performance.now();
       });
       client.on('response', () => (client.benchSentAt = undefined));
-      // Counted by autocannon as errors already (reqError below); the next request is a new one.
-      client.on('timeout', () => (client.benchSentAt = undefined));
+      // Counted as errors by autocannon (reqError below); the next request is a new one. A timed-out
+      // request also stays in the percentiles, with the time it was given (a lower bound).
+      client.on('timeout', () => {
+        if (client.benchSentAt !== undefined) m.latencies.push(performance.now() - client.benchSentAt);
+        client.benchSentAt = undefined;
+      });
       client.on('connError', () => (client.benchSentAt = undefined));
     },
     requests: [
