@@ -1,159 +1,177 @@
-// npm run bench: starts the built server in its own process on a fresh database (SQLite by default,
-// PostgreSQL with BENCH_DATABASE_URL) and measures the hot protocol paths over real HTTP on loopback
-// with bounded keep-alive load (BENCH_CONCURRENCY workers for BENCH_DURATION_MS per case): throughput,
-// latency percentiles, the server's resident memory. Then the same load against node-oidc-provider
-// (in-memory state) as a baseline. Results are printed and written to test/bench/results/ (ignored by
-// git). Numbers are for this machine: compare runs, not machines.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// npm run bench [-- --quick]: this server (built, ES256, audit on) on SQLite — and on PostgreSQL as well
+// when BENCH_DATABASE_URL is set, in a fresh database created on that server for the run — against
+// node-oidc-provider 9 (in-memory adapter, ES256 JWT access tokens) in the same run, over real HTTP on
+// loopback, with the same load generator (autocannon) at the same concurrency. Prints one table and
+// writes it as JSON under test/bench/results/.
+//
+// Exit status: non-zero when any scenario had any error (a wrong status or body, a connection error,
+// a timeout, a scenario that could not run), in both modes. Unmet speed targets are reported, never
+// fatal: the numbers depend on the machine and whatever else it is doing.
+//
+// Environment: BENCH_CONCURRENCY (autocannon connections, default 32), BENCH_DURATION_S (seconds per
+// measured round, default 10, --quick 2), BENCH_ADMIN_CONCURRENCY (scenario 6, default 1),
+// BENCH_DATABASE_URL (postgresql://…: also run on PostgreSQL; only CREATE/DROP DATABASE touch it).
+import { readFileSync } from 'node:fs';
+import { authGate, createPgDatabase, killAll, startPeer } from './servers.mjs';
+import { adminUsersPage, clientCredentials, createAdminInstances, devicePolling, introspection, loginsUnderLoad, memory, prepareOurs, preparePeer, tokenInfo } from './scenarios.mjs';
+import { machine, printTable, writeResults } from './report.mjs';
 
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const database = process.env.BENCH_DATABASE_URL ? 'postgresql' : 'sqlite';
+const quick = process.argv.includes('--quick');
+const positive = (name, fallback) => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!(n > 0)) throw new Error(`${name} must be a positive number, not ${JSON.stringify(raw)}`);
+  return n;
+};
+const cfg = {
+  mode: quick ? 'quick' : 'full',
+  concurrency: positive('BENCH_CONCURRENCY', 32),
+  durationS: positive('BENCH_DURATION_S', quick ? 2 : 10),
+  warmS: quick ? 1 : 2,
+  rounds: 2,
+  deviceCodes: quick ? 500 : 10_000,
+  devicePollS: quick ? 8 : 60,
+  logins: 20,
+  adminConcurrency: positive('BENCH_ADMIN_CONCURRENCY', 1),
+  seed: quick ? { users: 1_000, tokens: 10_000, auditEvents: 50_000 } : { users: 10_000, tokens: 100_000, auditEvents: 1_000_000 },
+};
+const pgBase = process.env.BENCH_DATABASE_URL || null;
+if (pgBase && !/^postgres(ql)?:\/\//.test(pgBase)) throw new Error('BENCH_DATABASE_URL must be a postgresql:// URL');
 
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
+const started = Date.now();
+const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+const log = (msg) => console.log(`[bench ${elapsed()}] ${msg}`);
+cfg.log = log;
+
+// Everything to undo at the end, last first: server processes, temporary directories, databases.
+const cleanups = [];
+let cleaning = null;
+async function cleanup() {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()();
+      } catch (err) {
+        console.error(`cleanup: ${err.message}`);
+      }
+    }
+    killAll();
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the servers and dropping the bench databases`);
+    cleanup().finally(() => process.exit(130));
   });
 }
 
-/** Starts a server process (never in this one, so the load generator does not share its core). */
-async function startProcess(args, env, port) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env, PORT: String(port) } });
-  for (let i = 0; ; i++) {
-    const up = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`).then((r) => r.ok, () => false);
-    if (up) return child;
-    if (i > 100) throw new Error(`${args.join(' ')} did not start`);
-    await new Promise((r) => setTimeout(r, 100));
+const rows = [];
+/** Runs one scenario; an exception becomes an error row (the run goes on and fails at the end). */
+async function scenario(id, name, databases, fn) {
+  log(`scenario ${id}: ${name}`);
+  try {
+    const result = await fn();
+    rows.push(...result);
+    for (const r of result) {
+      const samples = [...(r.ours?.error_samples ?? []), ...(r.ours?.logins?.samples ?? []), ...(r.peer?.error_samples ?? []).map((e) => `peer: ${e}`)];
+      if (r.errors) log(`  ${r.database}: ${r.errors} errors, e.g. ${JSON.stringify(samples.slice(0, 5))}`);
+    }
+  } catch (err) {
+    console.error(err);
+    for (const database of databases) rows.push({ id, scenario: name, database, ours: { failed: err.message }, peer: null, ratio: null, target: '—', met: false, errors: 1 });
   }
 }
 
-async function stopProcess(child) {
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  return Math.round(rssKb / 1024);
-}
-
-function client(port) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const call = (method, path, headers, body) =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
-      });
-      req.on('error', reject);
-      req.end(body);
+let ok = false;
+try {
+  log(`${cfg.mode} run: ${cfg.concurrency} connections, ${cfg.durationS} s × ${cfg.rounds} rounds after ${cfg.warmS} s warm-up; SQLite${pgBase ? ' and PostgreSQL' : ''}`);
+  // The protocol scenarios' processes (1–5, and 7's memory): one per database, plus the peer.
+  const databases = [{ database: 'sqlite' }];
+  if (pgBase) {
+    databases.push({
+      database: 'postgresql',
+      makeUrl: async () => {
+        const db = await createPgDatabase(pgBase, 'run');
+        cleanups.push(() => db.drop());
+        return db;
+      },
     });
-  return { call, close: () => agent.destroy() };
-}
+  }
+  const servers = [];
+  for (const d of databases) {
+    const db = d.makeUrl ? await d.makeUrl() : null;
+    const server = authGate({ label: `authgate (${d.database})`, databaseUrl: db?.url });
+    cleanups.push(() => server.remove());
+    servers.push(server);
+  }
+  // Scenario 6 runs on instances and databases of its own (see adminUsersPage).
+  const adminDatabases = databases.map((d) => ({
+    database: d.database,
+    makeUrl:
+      d.makeUrl &&
+      (async () => {
+        const db = await createPgDatabase(pgBase, 'admin');
+        cleanups.push(() => db.drop()); // if interrupted; dropping twice is harmless (IF EXISTS)
+        return db;
+      }),
+  }));
+  // Everything starts at once: startup is mostly waiting (migrations, the first queries).
+  const [peerServer, adminInstances] = await Promise.all([
+    startPeer(),
+    createAdminInstances(adminDatabases, (undo) => cleanups.push(undo)),
+    ...servers.map((s) => s.start()),
+  ]);
+  cleanups.push(() => peerServer.stop());
+  const ours = await Promise.all(servers.map(prepareOurs));
+  const peer = await preparePeer(peerServer);
+  cleanups.push(() => [...ours, peer].forEach((t) => t.http.close()));
+  log(`peer: its own JWT access token at its introspection endpoint → ${peer.jwtIntrospection}`);
+  const names = ours.map((t) => t.database);
 
-async function load(name, makeRequest) {
-  const latencies = [];
-  let errors = 0;
-  const until = Date.now() + DURATION_MS;
-  const worker = async () => {
-    while (Date.now() < until) {
-      const t0 = process.hrtime.bigint();
-      const res = await makeRequest();
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      if (res.status >= 400) errors++;
-    }
-  };
-  const started = Date.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))].toFixed(2);
-  return { name, requests: latencies.length, errors, rps: Math.round(latencies.length / seconds), p50_ms: pct(50), p99_ms: pct(99) };
-}
+  await scenario(1, 'client_credentials issuance', names, () => clientCredentials(ours, peer, cfg));
+  await scenario(2, 'introspection (active token)', names, () => introspection(ours, peer, cfg));
+  await scenario(3, 'tokeninfo', names, () => tokenInfo(ours, cfg));
+  await scenario(4, 'device polling', names, () => devicePolling(ours, cfg));
+  await scenario(5, 'logins under client_credentials load', names, () => loginsUnderLoad(ours, cfg));
+  await scenario(6, 'admin users page', names, () => adminUsersPage(adminInstances, cfg));
+  await scenario(7, 'resident memory', names, async () => memory(ours, peer));
 
-const formHeaders = (id, secret) => ({
-  'content-type': 'application/x-www-form-urlencoded',
-  authorization: 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64'),
-});
+  // A process that died, or logged errors (the server runs at LOG_LEVEL=error), is reported.
+  const serverLog = Object.fromEntries(servers.map((s) => [s.label, { error_lines: s.errorLines().length, died: s.died(), samples: s.errorLines().slice(0, 5) }]));
+  if (peerServer.died()) rows.push({ id: 7, scenario: 'peer process died', database: '—', ours: null, peer: { failed: 'exited during the run' }, ratio: null, target: '—', met: false, errors: 1 });
+  for (const s of servers) if (s.died()) rows.push({ id: 7, scenario: 'server process died', database: s.dialect, ours: { failed: 'exited during the run' }, peer: null, ratio: null, target: '—', met: false, errors: 1 });
 
-async function benchAuthGate() {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'authgate-bench-'));
-  const registrationToken = randomBytes(32).toString('base64url');
-  const child = await startProcess(
-    ['dist/main.js'],
-    {
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      BASE_URL: `http://127.0.0.1:${port}`,
-      LOG_LEVEL: 'error',
-      ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true',
-      DYNAMIC_CLIENT_REGISTRATION_TOKEN: registrationToken,
-      // The bench is one address and a few clients sending thousands of requests: the per-endpoint
-      // request limits (on by default) would measure themselves.
-      ENABLE_RATE_LIMIT: 'false',
-      ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+  const dbOrder = (r) => ['sqlite', 'postgresql'].indexOf(r.database) >>> 0;
+  rows.sort((a, b) => a.id - b.id || dbOrder(a) - dbOrder(b));
+  console.log('');
+  printTable(rows);
+  for (const [label, l] of Object.entries(serverLog)) if (l.error_lines) console.log(`\n${label} logged ${l.error_lines} error lines, e.g.:\n  ${l.samples.join('\n  ')}`);
+  const errors = rows.reduce((n, r) => n + r.errors, 0);
+  const file = writeResults({
+    date: new Date().toISOString(),
+    mode: cfg.mode,
+    machine: machine(),
+    config: { ...cfg, log: undefined, databases: names },
+    peer: {
+      name: 'node-oidc-provider',
+      version: JSON.parse(readFileSync('node_modules/oidc-provider/package.json', 'utf8')).version,
+      notes: [
+        'in-memory (development) adapter; client_credentials with resource= → ES256 JWT access tokens (features.resourceIndicators, accessTokenFormat jwt)',
+        `introspection: node-oidc-provider 9 does not introspect its JWT access tokens (${peer.jwtIntrospection}); scenario 2 introspects an opaque client_credentials token (issued without resource=)`,
+      ],
     },
-    port,
-  );
-  const { call, close } = client(port);
-  const cliClientId = /client_id: (.*)/.exec(readFileSync(join(dataDir, 'authgate-credentials.txt'), 'utf8'))[1];
-  const registered = JSON.parse(
-    (
-      await call(
-        'POST',
-        '/oauth/register',
-        { 'content-type': 'application/json', authorization: `Bearer ${registrationToken}` },
-        JSON.stringify({ client_name: 'bench', grant_types: ['client_credentials'], scope: 'openid' }),
-      )
-    ).body,
-  );
-  const form = formHeaders(registered.client_id, registered.client_secret);
-  const accessToken = JSON.parse((await call('POST', '/oauth/token', form, 'grant_type=client_credentials')).body).access_token;
-  const results = [
-    await load('POST /oauth/token (client_credentials)', () => call('POST', '/oauth/token', form, 'grant_type=client_credentials')),
-    await load('POST /oauth/introspect', () => call('POST', '/oauth/introspect', form, `token=${accessToken}`)),
-    await load('GET /oauth/tokeninfo', () => call('GET', '/oauth/tokeninfo', { authorization: `Bearer ${accessToken}` })),
-    await load('POST /oauth/device/code', () =>
-      call('POST', '/oauth/device/code', { 'content-type': 'application/x-www-form-urlencoded' }, `client_id=${cliClientId}&scope=read`),
-    ),
-    await load('GET /.well-known/openid-configuration', () => call('GET', '/.well-known/openid-configuration', {})),
-  ];
-  close();
-  const rssMb = await stopProcess(child);
-  rmSync(dataDir, { recursive: true, force: true });
-  return { server: `authgate (${database})`, rss_mb: rssMb, results };
+    server_log: serverLog,
+    duration_s: Math.round((Date.now() - started) / 1000),
+    errors,
+    scenarios: rows,
+  });
+  console.log(`\n${rows.filter((r) => r.met).length}/${rows.length} targets met, ${errors} errors, ${elapsed()}; results: ${file}`);
+  ok = errors === 0;
+} catch (err) {
+  console.error(err);
+} finally {
+  await cleanup();
 }
-
-async function benchOidcProvider() {
-  const port = await freePort();
-  const secret = randomBytes(32).toString('base64url');
-  const child = await startProcess(['test/bench/oidc-provider-server.mjs'], { BENCH_CLIENT_SECRET: secret, NODE_ENV: 'production' }, port);
-  const { call, close } = client(port);
-  const form = formHeaders('bench', secret);
-  const accessToken = JSON.parse((await call('POST', '/token', form, 'grant_type=client_credentials&scope=read')).body).access_token;
-  const results = [
-    await load('POST /token (client_credentials)', () => call('POST', '/token', form, 'grant_type=client_credentials&scope=read')),
-    await load('POST /token/introspection', () => call('POST', '/token/introspection', form, `token=${accessToken}`)),
-    await load('GET /.well-known/openid-configuration', () => call('GET', '/.well-known/openid-configuration', {})),
-  ];
-  close();
-  return { server: 'node-oidc-provider (in-memory)', rss_mb: await stopProcess(child), results };
-}
-
-const runs = [await benchAuthGate()];
-if (process.env.BENCH_SKIP_BASELINE !== 'true') runs.push(await benchOidcProvider());
-for (const run of runs) {
-  console.log(`\n${run.server} — concurrency ${CONCURRENCY}, ${DURATION_MS} ms per case, server RSS after the run ${run.rss_mb} MB`);
-  console.table(run.results);
-}
-const outDir = join(process.cwd(), 'test/bench/results');
-mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, `bench-${database}-${Date.now()}.json`), JSON.stringify({ date: new Date().toISOString(), concurrency: CONCURRENCY, duration_ms: DURATION_MS, runs }, null, 2));
+process.exit(ok ? 0 : 1);
