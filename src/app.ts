@@ -103,7 +103,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   });
   // Threads start with the first password to hash (here the first-run seed, if any); ended by close().
   const passwords = new PasswordHasher({ workers: config.passwordHashWorkers, logger: logger.child({ component: 'password_hasher' }) });
-  const services = createServices({ db, config, signer, logger, limits, metrics, caches, issuances, redis, passwords });
+  const services = createServices({ db, config, signer, logger, limits, metrics, caches, issuances, pollStore: issuanceStore, redis, passwords });
   const seed = await seedFirstRun(db, { dataDir: config.dataDir, adminPassword: config.defaultAdminPassword, logger, passwords }).catch(async (err: unknown) => {
     await passwords.close();
     await issuanceStore.close();
@@ -210,7 +210,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
         logger.error('audit log not fully written at shutdown', errorFields(err)),
       );
       await withTimeout(
-        issuances.drained().then(() => issuanceStore.close()),
+        Promise.all([issuances.drained(), services.deviceCodes.close()]).then(() => issuanceStore.close()),
         config.timeouts.dbCloseMs,
         () => new Error('DB_CLOSE_TIMEOUT'),
       ).catch((err: unknown) => logger.error('token writes did not finish', errorFields(err)));

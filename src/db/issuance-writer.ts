@@ -41,8 +41,17 @@ export interface Issuance {
 }
 
 /** Writes a batch in one transaction; for each issuance, whether its token was written (false: the client was refused). */
+/** When a device code was last polled and its interval (RFC 8628 §3.5), written behind the polls (device-codes.ts). */
+export interface PollState {
+  /** DeviceCode row id. */
+  id: string;
+  lastPolledAt: Date;
+  interval: number;
+}
+
 export interface IssuanceStore {
   write(batch: Issuance[]): Promise<boolean[]>;
+  recordPolls(polls: PollState[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -93,6 +102,8 @@ const SQLITE_TOKEN = `
 
 const SQLITE_AUDIT = `INSERT INTO "audit_events" (${AUDIT_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
+const SQLITE_POLL = `UPDATE "device_codes" SET "lastPolledAt" = ?, "interval" = ? WHERE "id" = ?`;
+
 const SQLITE_WORKER = new URL('./sqlite-issuance-worker.js', import.meta.url);
 
 type WorkerAnswer = { id: number; results: boolean[] } | { id: number; error: { message: string; code?: string } };
@@ -110,25 +121,30 @@ export class SqliteIssuanceStore implements IssuanceStore {
   ) {}
 
   write(batch: Issuance[]): Promise<boolean[]> {
-    return this.turn.run(() => this.send(batch));
-  }
-
-  private send(batch: Issuance[]): Promise<boolean[]> {
     const items = batch.map(({ token: t, audit: a }) => [
       [t.id, t.tokenHash, t.jti, t.scopes, t.audience, t.grantType, t.familyId, sqliteTime(t.expiresAt), sqliteTime(t.createdAt), t.clientId],
       a ? auditValues(a).map((v) => (v instanceof Date ? sqliteTime(v) : typeof v === 'boolean' ? Number(v) : v)) : null,
     ]);
+    return this.turn.run(() => this.send('issue', items));
+  }
+
+  async recordPolls(polls: PollState[]): Promise<void> {
+    const items = polls.map((p) => [sqliteTime(p.lastPolledAt), p.interval, p.id]);
+    await this.turn.run(() => this.send('polls', items));
+  }
+
+  private send(kind: 'issue' | 'polls', items: unknown[]): Promise<boolean[]> {
     const id = this.nextId++;
     return new Promise<boolean[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // As one JSON string: cloning a string is a copy, cloning nested arrays is a walk (it was a tenth of the token endpoint's time).
-      this.thread().postMessage({ id, items: JSON.stringify(items) });
+      this.thread().postMessage({ id, kind, items: JSON.stringify(items) });
     });
   }
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(SQLITE_WORKER, { workerData: { ...this.settings, tokenSql: SQLITE_TOKEN, auditSql: SQLITE_AUDIT } });
+    const worker = new Worker(SQLITE_WORKER, { workerData: { ...this.settings, tokenSql: SQLITE_TOKEN, auditSql: SQLITE_AUDIT, pollSql: SQLITE_POLL } });
     worker.on('message', (answer: WorkerAnswer) => {
       const waiting = this.pending.get(answer.id);
       this.pending.delete(answer.id);
@@ -178,6 +194,11 @@ const PG_AUDIT = `
   SELECT * FROM unnest($1::text[], $2::text[], $3::"Severity"[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
     $10::text[], $11::text[], $12::text[], $13::timestamp(3)[])`;
 
+const PG_POLLS = `
+  UPDATE "device_codes" AS d SET "lastPolledAt" = v."lastPolledAt", "interval" = v."interval"
+  FROM unnest($1::text[], $2::timestamp(3)[], $3::int[]) AS v("id", "lastPolledAt", "interval")
+  WHERE d."id" = v."id"`;
+
 export class PostgresIssuanceStore implements IssuanceStore {
   private readonly pool: pg.Pool;
 
@@ -221,6 +242,10 @@ export class PostgresIssuanceStore implements IssuanceStore {
     } finally {
       client.release();
     }
+  }
+
+  async recordPolls(polls: PollState[]): Promise<void> {
+    await this.pool.query(PG_POLLS, [polls.map((p) => p.id), polls.map((p) => pgTime(p.lastPolledAt)), polls.map((p) => p.interval)]);
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,8 @@
 // of the token endpoint's time), and nothing could arrive to join the next batch. Here the main thread
 // keeps serving while a batch commits, and what arrives meanwhile becomes the next batch.
 //
-// It runs the statements it is given (the SQL lives in issuance-writer.ts) with the rows it is sent,
-// one IMMEDIATE transaction per batch (the write lock first, as every write transaction here takes
+// It runs the statements it is given (the SQL lives in issuance-writer.ts) with the rows it is sent
+// (issued tokens with their audit events; device polls' times), one IMMEDIATE transaction per batch (the write lock first, as every write transaction here takes
 // it), and answers, for each row, whether its token was written. Prisma's connection is another
 // SQLite connection to the same file: SQLite's own locking orders the two (busy timeout as configured).
 //
@@ -15,8 +15,9 @@ import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /**
- * @typedef {{ file: string, busyTimeoutMs: number, tokenSql: string, auditSql: string }} Settings
- * @typedef {[unknown[], unknown[] | null]} Item the token row's parameters, the audit row's (or null); a batch arrives as JSON
+ * @typedef {{ file: string, busyTimeoutMs: number, tokenSql: string, auditSql: string, pollSql: string }} Settings
+ * @typedef {[unknown[], unknown[] | null]} Item the token row's parameters, the audit row's (or null)
+ * @typedef {{ id: number, kind: 'issue' | 'polls', items: string }} Request items as JSON: Item[] to issue, parameter lists of pollSql for polls
  * @typedef {{ id: number, results: boolean[] } | { id: number, error: { message: string, code?: string } }} Answer
  */
 
@@ -26,6 +27,8 @@ if (parentPort) {
   const db = new Database(settings.file, { timeout: settings.busyTimeoutMs });
   const token = db.prepare(settings.tokenSql);
   const audit = db.prepare(settings.auditSql);
+  const poll = db.prepare(settings.pollSql);
+  const recordPolls = db.transaction((/** @type {unknown[][]} */ items) => items.map((params) => poll.run(params).changes === 1));
   const write = db.transaction((/** @type {Item[]} */ items) =>
     items.map(([tokenParams, auditParams]) => {
       const written = token.run(tokenParams).changes === 1;
@@ -33,11 +36,12 @@ if (parentPort) {
       return written;
     }),
   );
-  port.on('message', (/** @type {{ id: number, items: string }} */ { id, items }) => {
+  port.on('message', (/** @type {Request} */ { id, kind, items }) => {
     /** @type {Answer} */
     let answer;
     try {
-      answer = { id, results: write.immediate(/** @type {Item[]} */ (JSON.parse(items))) };
+      const parsed = JSON.parse(items);
+      answer = { id, results: kind === 'polls' ? recordPolls.immediate(parsed) : write.immediate(parsed) };
     } catch (err) {
       const e = /** @type {{ message?: string, code?: string }} */ (err);
       answer = { id, error: { message: String(e.message ?? err), ...(typeof e.code === 'string' ? { code: e.code } : {}) } };

@@ -18,7 +18,12 @@ export class OAuthError extends Error {
     readonly description: string,
     readonly status = 400,
   ) {
+    // A protocol error is an answer (authorization_pending on every device poll), not a fault: nothing
+    // reads its stack, and capturing one was the biggest single cost of a poll.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(description);
+    Error.stackTraceLimit = limit;
   }
 }
 

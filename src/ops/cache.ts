@@ -24,12 +24,12 @@
 // - A cache that fails (Redis down) is skipped: the database answers.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { OAuthClient, Token, User } from '../db/client.js';
+import type { DeviceCode, OAuthClient, Token, User } from '../db/client.js';
 import type { Logger } from './logger.js';
 import { throttledLog } from './log-throttle.js';
-import type { Metrics } from './metrics.js';
+import type { CacheName, Metrics } from './metrics.js';
 
-export type CacheName = 'client' | 'user' | 'token';
+export type { CacheName };
 export type CacheType = 'memory' | 'redis' | 'redis-aside' | 'none';
 
 export interface CacheSettings {
@@ -357,6 +357,7 @@ export class Caches {
   readonly clients: Cache<OAuthClient>;
   readonly users: Cache<User>;
   readonly tokens: Cache<Token>;
+  readonly pendingDeviceCodes: Cache<DeviceCode>;
 
   constructor(
     settings: { client: CacheSettings; user: CacheSettings; token: CacheSettings },
@@ -382,6 +383,19 @@ export class Caches {
       })),
       common,
     );
+    // Device codes still waiting for their user, for the polls of the devices (the token endpoint's
+    // most frequent request while people are signing in). Only pending rows are stored, and the one
+    // change a pending row undergoes, the user's decision, invalidates it; a copy that is late by an
+    // invalidation only answers authorization_pending once more, since a code is only ever redeemed
+    // inside the issuing transaction. Same backend and lifetime as the token-status cache: a copy has to
+    // outlive the polls of its code (with a short lifetime, the codes of a burst of sign-ins all fell
+    // back to the database together, a minute later).
+    this.pendingDeviceCodes = new Cache(
+      'device_code',
+      settings.token,
+      rowCodec<DeviceCode>(['lastPolledAt', 'decidedAt', 'revokedAt', 'expiresAt', 'createdAt']),
+      common,
+    );
   }
 
   private readonly bus?: InvalidationBus;
@@ -392,7 +406,7 @@ export class Caches {
   }
 
   close(): void {
-    for (const cache of [this.clients, this.users, this.tokens]) cache.close();
+    for (const cache of [this.clients, this.users, this.tokens, this.pendingDeviceCodes]) cache.close();
   }
 
   clientById(id: string, load: () => Promise<OAuthClient | null>): Promise<OAuthClient | null> {
@@ -405,6 +419,16 @@ export class Caches {
 
   user(id: string, load: () => Promise<User | null>): Promise<User | null> {
     return this.users.get(id, load);
+  }
+
+  /** A device code while it is pending (`load` must return null for any other status); keyed by the SHA-256 of the device_code. */
+  pendingDeviceCode(deviceCodeHash: string, load: () => Promise<DeviceCode | null>): Promise<DeviceCode | null> {
+    return this.pendingDeviceCodes.get(deviceCodeHash, load);
+  }
+
+  /** After a user's decision on a device code committed. */
+  deviceCodeDecided(deviceCodeHash: string): Promise<void> {
+    return this.pendingDeviceCodes.invalidate([deviceCodeHash]);
   }
 
   /** Access tokens only; `tokenHash` is the SHA-256 of the value. */

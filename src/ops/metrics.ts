@@ -10,8 +10,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DEVICE_CODE_GRANT_TYPE } from '../domain/grant-types.js';
 
 /** The caches (see the cache layer) whose hits and misses are counted. */
-export type CacheName = 'client' | 'user' | 'token';
-const CACHE_NAMES: ReadonlySet<string> = new Set<CacheName>(['client', 'user', 'token']);
+export type CacheName = 'client' | 'user' | 'token' | 'device_code';
+const CACHE_NAMES: ReadonlySet<string> = new Set<CacheName>(['client', 'user', 'token', 'device_code']);
 
 /** Why tokens were revoked, as AuthGate labels them. */
 export type RevokeReason = 'user_request' | 'admin' | 'rotation' | 'security';

@@ -17,6 +17,8 @@ import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
 import { displayUserCode, generateUserCode, normalizeUserCode } from '../domain/user-code.js';
 import type { DeviceCodeValidation, Metrics } from '../ops/metrics.js';
+import type { Caches } from '../ops/cache.js';
+import type { IssuanceStore, PollState } from '../db/issuance-writer.js';
 import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
 import type { RequestInfo } from './request-context.js';
@@ -25,6 +27,7 @@ import type { TokenSet, TokenService, TokenSource } from './tokens.js';
 
 /** RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
 const SLOW_DOWN_STEP = 5;
+const POLL_FLUSH_INTERVAL_MS = 1000;
 
 /**
  * A new device authorization (RFC 8628 §3.2): the values the device shows and polls with. The face
@@ -56,7 +59,53 @@ export class DeviceCodeService {
     private readonly audit: AuditLog,
     private readonly config: Pick<Config, 'baseUrl' | 'deviceCode' | 'database' | 'deviceFlow'>,
     private readonly metrics: Metrics,
-  ) {}
+    private readonly caches: Caches,
+    private readonly pollStore: Pick<IssuanceStore, 'recordPolls'>,
+  ) {
+    this.pollFlush = setInterval(() => void this.flushPolls(), POLL_FLUSH_INTERVAL_MS);
+    this.pollFlush.unref();
+  }
+
+  /**
+   * When each code was last polled here and its interval: what the interval rule reads first, so that
+   * a poll costs no database write. Written to the database behind the polls, every second, in one
+   * transaction (another instance, or this one after a restart, reads it there, up to a second late:
+   * the rule is about a device's pace, not a security boundary, and its tolerance is wider than that).
+   */
+  private readonly polls = new Map<string, PollState & { expiresAt: number }>();
+  private unwritten = new Map<string, PollState>();
+  private readonly pollFlush: NodeJS.Timeout;
+
+  /** Writes the poll times not yet written, and forgets codes that have expired. */
+  async flushPolls(): Promise<void> {
+    const now = Date.now();
+    for (const [id, seen] of this.polls) if (seen.expiresAt <= now) this.polls.delete(id);
+    if (this.unwritten.size === 0) return;
+    const batch = [...this.unwritten.values()];
+    this.unwritten = new Map();
+    try {
+      await this.pollStore.recordPolls(batch);
+    } catch {
+      // Kept for the next flush unless a newer poll replaced it meanwhile.
+      for (const poll of batch) if (!this.unwritten.has(poll.id)) this.unwritten.set(poll.id, poll);
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.pollFlush);
+    await this.flushPolls();
+  }
+
+  /**
+   * Places a code's previous poll at `at` (null: never polled), here and in the database: how tests
+   * let time pass without waiting, and how an operator could release a device from slow_down.
+   */
+  async setLastPoll(deviceCode: string, at: Date | null): Promise<void> {
+    const row = await this.db.deviceCode.update({ where: { deviceCodeHash: sha256Hex(deviceCode) }, data: { lastPolledAt: at } });
+    this.unwritten.delete(row.id);
+    if (at) this.polls.set(row.id, { id: row.id, lastPolledAt: at, interval: row.interval, expiresAt: row.expiresAt.getTime() });
+    else this.polls.delete(row.id);
+  }
 
   /** RFC 8628 §3.1–3.2. */
   async authorize(client: OAuthClient, scope: string | undefined, resources: string[], req: RequestInfo): Promise<DeviceAuthorization> {
@@ -89,6 +138,8 @@ export class DeviceCodeService {
       interval: this.config.deviceCode.interval,
       expiresAt,
     }));
+    // The device starts polling at once: its first polls find the pending copy instead of the database.
+    await this.caches.pendingDeviceCode(row.deviceCodeHash, async () => row);
     this.audit.record({
       eventType: 'DEVICE_CODE_GENERATED',
       subject: { type: 'device_code', id: row.id },
@@ -144,14 +195,14 @@ export class DeviceCodeService {
         where: { id: pending.id, status: 'pending', expiresAt: { gt: new Date() } },
         data: { status: approve ? 'approved' : 'denied', userId: user.id, decidedAt: new Date() },
       });
-      if (changed.count !== 1) return false;
-      if (approve) {
-        const client = await tx.deviceCode.findUniqueOrThrow({ where: { id: pending.id }, select: { clientId: true } });
-        await mergeConsent(tx, dialect, user.id, client.clientId, pending.scopes);
-      }
-      return true;
+      if (changed.count !== 1) return null;
+      const code = await tx.deviceCode.findUniqueOrThrow({ where: { id: pending.id }, select: { clientId: true, deviceCodeHash: true } });
+      if (approve) await mergeConsent(tx, dialect, user.id, code.clientId, pending.scopes);
+      return code;
     });
     if (!decided) throw new BadInput('That code was already used or has expired.');
+    // The device's next poll must see the decision, not the pending copy.
+    await this.caches.deviceCodeDecided(decided.deviceCodeHash);
     if (approve) {
       this.metrics.deviceCodesAuthorized.inc();
       this.metrics.deviceCodeAuthorizationDuration.observe(Math.max(0, (Date.now() - pending.createdAt.getTime()) / 1000));
@@ -181,12 +232,24 @@ export class DeviceCodeService {
 
   private async redeem(deviceCode: string, client: OAuthClient, requestedResources: string[], req: RequestInfo): Promise<TokenSet> {
     this.clients.requireFlow(client, 'device');
-    const row = await this.db.deviceCode.findUnique({ where: { deviceCodeHash: sha256Hex(deviceCode) }, include: { user: true } });
+    const deviceCodeHash = sha256Hex(deviceCode);
+    // Most polls are of codes still waiting for their user: answered from the pending copy, no query.
+    const waiting = await this.caches.pendingDeviceCode(deviceCodeHash, async () => {
+      const row = await this.db.deviceCode.findUnique({ where: { deviceCodeHash } });
+      return row?.status === 'pending' ? row : null;
+    });
+    if (waiting && waiting.clientId === client.id) {
+      const now = new Date();
+      if (waiting.expiresAt <= now) throw new ExpiredToken();
+      this.enforceInterval(waiting, now);
+      throw new AuthorizationPending();
+    }
+    const row = await this.db.deviceCode.findUnique({ where: { deviceCodeHash }, include: { user: true } });
     if (!row || row.clientId !== client.id) throw new InvalidGrant('device_code is invalid');
     if (row.status === 'consumed') throw new InvalidGrant('device_code has already been used');
     const now = new Date();
     if (row.expiresAt <= now) throw new ExpiredToken();
-    await this.enforceInterval(row, now);
+    this.enforceInterval(row, now);
     if (row.status === 'pending') throw new AuthorizationPending();
     if (row.status === 'denied') throw new AccessDenied();
 
@@ -228,11 +291,19 @@ export class DeviceCodeService {
    * measured from send rather than from the answer). So a poll may arrive early by up to
    * DEVICE_CODE_POLLING_TOLERANCE of the interval (default 20%, 1 s at 5 s) before it counts as too soon.
    */
-  private async enforceInterval(row: DeviceCode, now: Date): Promise<void> {
-    const minGapMs = row.interval * 1000 * (1 - this.config.deviceFlow.pollTolerance);
-    const tooSoon = row.lastPolledAt !== null && now.getTime() - row.lastPolledAt.getTime() < minGapMs;
-    const interval = tooSoon ? row.interval + SLOW_DOWN_STEP : row.interval;
-    await this.db.deviceCode.update({ where: { id: row.id }, data: { lastPolledAt: now, interval } });
+  private enforceInterval(row: DeviceCode, now: Date): void {
+    // This instance's record of the code's polls when it has one (checked and set in one synchronous
+    // step, so two racing polls cannot both be on time); else the row's, for a code polled elsewhere
+    // before (the row may be the pending copy, as of when it was read).
+    const seen = this.polls.get(row.id);
+    const last = (seen ? seen.lastPolledAt : row.lastPolledAt)?.getTime() ?? 0;
+    const current = seen ? seen.interval : row.interval;
+    const minGapMs = current * 1000 * (1 - this.config.deviceFlow.pollTolerance);
+    const tooSoon = last > 0 && now.getTime() - last < minGapMs;
+    const interval = tooSoon ? current + SLOW_DOWN_STEP : current;
+    const poll = { id: row.id, lastPolledAt: now, interval };
+    this.polls.set(row.id, { ...poll, expiresAt: row.expiresAt.getTime() });
+    this.unwritten.set(row.id, poll);
     if (tooSoon) throw new SlowDown(interval);
   }
 

@@ -1,7 +1,7 @@
 // The core, assembled once: every face receives the same services.
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import type { GroupCommit, Issuance } from '../db/issuance-writer.js';
+import type { GroupCommit, Issuance, IssuanceStore } from '../db/issuance-writer.js';
 import type { JwtSigner } from '../keys/jwt.js';
 import { attemptLimiters, type LimitStore } from '../ops/attempt-limiter.js';
 import type { PasswordHasher } from '../identity/password-hasher.js';
@@ -75,6 +75,8 @@ export function createServices(deps: {
   metrics: Metrics;
   caches: Caches;
   issuances: GroupCommit<Issuance, boolean>;
+  /** Where device polls' times are written behind (the issuance store's writer). */
+  pollStore: Pick<IssuanceStore, 'recordPolls'>;
   passwords: PasswordHasher;
   redis?: Redis;
 }): Services {
@@ -84,7 +86,7 @@ export function createServices(deps: {
   const clients = new ClientService(db, audit, caches);
   const registration = new ClientRegistrationService(db, audit, config.dynamicRegistration, caches);
   const tokens = new TokenService(db, signer, config, audit, new IdTokenService(signer, config.baseUrl), metrics, caches, deps.issuances);
-  const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config, metrics);
+  const deviceCodes = new DeviceCodeService(db, clients, tokens, audit, config, metrics, caches, deps.pollStore);
   const sessions = new SessionService(sessionStore(config, db, deps.redis), config.session, metrics);
   const authorizationCodes = new AuthorizationCodeService(db, clients, tokens, audit, config, metrics, caches);
   const consents = new ConsentService(db, audit, { remember: config.consentRemember, dialect: config.database.dialect });

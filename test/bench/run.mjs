@@ -35,6 +35,8 @@ const cfg = {
   logins: 20,
   adminConcurrency: positive('BENCH_ADMIN_CONCURRENCY', 1),
   seed: quick ? { users: 1_000, tokens: 10_000, auditEvents: 50_000 } : { users: 10_000, tokens: 100_000, auditEvents: 1_000_000 },
+  // BENCH_ONLY=4,6 re-measures some scenarios (while working on them); the README's table is always a whole run.
+  only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map(Number)) : null,
 };
 const pgBase = process.env.BENCH_DATABASE_URL || null;
 if (pgBase && !/^postgres(ql)?:\/\//.test(pgBase)) throw new Error('BENCH_DATABASE_URL must be a postgresql:// URL');
@@ -70,6 +72,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const rows = [];
 /** Runs one scenario; an exception becomes an error row (the run goes on and fails at the end). */
 async function scenario(id, name, databases, fn) {
+  if (cfg.only && !cfg.only.has(id)) return;
   log(`scenario ${id}: ${name}`);
   try {
     const result = await fn();
@@ -167,7 +170,7 @@ try {
     errors,
     scenarios: rows,
   });
-  console.log(`\n${rows.filter((r) => r.met).length}/${rows.length} targets met, ${errors} errors, ${elapsed()}; results: ${file}`);
+  console.log(`\n${rows.filter((r) => r.met).length}/${rows.length} targets met, ${errors} errors, ${elapsed()}; results: ${file}${cfg.only ? ' (BENCH_ONLY: not a whole run)' : ''}`);
   ok = errors === 0;
 } catch (err) {
   console.error(err);

@@ -38,7 +38,7 @@ async function spawnAndWait(args, env, port, label) {
   // `undefined` removes a variable the caller's environment may have set (e.g. DATABASE_URL).
   const fullEnv = { ...process.env, ...env, PORT: String(port) };
   for (const [name, value] of Object.entries(fullEnv)) if (value === undefined) delete fullEnv[name];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: fullEnv });
+  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: fullEnv });
   live.add(child);
   const output = { tail: [], errorLines: [] };
   const onLine = (line) => {

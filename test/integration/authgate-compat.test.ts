@@ -242,9 +242,9 @@ describe('device polling at the interval, with jitter (DEVICE_CODE_POLLING_INTER
   /** A device code and a poll function; `sinceLast` places the previous poll that many ms in the past. */
   async function pending() {
     const device = await postForm(`${server.url}/oauth/device/code`, { client_id: server.cliClientId });
-    const hash = sha256Hex(String(device.json.device_code));
-    const poll = () => postForm(`${server.url}/oauth/token`, { grant_type: DEVICE_GRANT, device_code: String(device.json.device_code), client_id: server.cliClientId });
-    const previousPollAgo = (ms: number) => server.authgate.db.deviceCode.update({ where: { deviceCodeHash: hash }, data: { lastPolledAt: new Date(Date.now() - ms) } });
+    const deviceCode = String(device.json.device_code);
+    const poll = () => postForm(`${server.url}/oauth/token`, { grant_type: DEVICE_GRANT, device_code: deviceCode, client_id: server.cliClientId });
+    const previousPollAgo = (ms: number) => server.authgate.services.deviceCodes.setLastPoll(deviceCode, new Date(Date.now() - ms));
     return { poll, previousPollAgo };
   }
 

@@ -99,6 +99,24 @@ describe('two instances on one database', () => {
     return Date.now() - started;
   }
 
+  test("a device code approved through A is redeemed at B's next poll within a second, though B held it as pending", async () => {
+    const { user, client } = await freshGrantParties(a);
+    const device = await a.authgate.services.deviceCodes.authorize(client, 'read', [], req);
+    const pollOnB = () => postForm(`${bUrl}/oauth/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.deviceCode, client_id: client.clientId });
+    expect((await pollOnB()).json.error).toBe('authorization_pending');
+    // B answers from its pending copy: a decision written behind the services' back is not seen there.
+    const where = { deviceCodeHash: sha256Hex(device.deviceCode) };
+    await a.authgate.db.deviceCode.update({ where, data: { status: 'denied' } });
+    await b.services.deviceCodes.setLastPoll(device.deviceCode, new Date(Date.now() - 10_000));
+    expect((await pollOnB()).json.error).toBe('authorization_pending');
+    await a.authgate.db.deviceCode.update({ where, data: { status: 'pending' } });
+
+    await a.authgate.services.deviceCodes.decide(device.userCode, user, true, req);
+    // The device waits its interval (set back rather than slept) and polls again.
+    await b.services.deviceCodes.setLastPoll(device.deviceCode, new Date(Date.now() - 10_000));
+    await withinASecond(async () => (await pollOnB()).status === 200);
+  });
+
   test("a token revoked through A is refused by B's introspection within a second", async () => {
     const { user, client } = await freshGrantParties(a);
     const tokens = await tokensFromCode(a, user, client);

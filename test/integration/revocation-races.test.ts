@@ -79,7 +79,7 @@ describe('revocation racing issuance', () => {
     // Nothing approved before the revocation mints tokens afterwards (the poll interval is reset so the
     // device's answer is about the grant, not about polling too fast).
     for (const code of codes) expect((await exchangeCode(server, client, code)).status).toBe(400);
-    await db.deviceCode.updateMany({ where: { deviceCodeHash: sha256Hex(deviceCode) }, data: { lastPolledAt: null } });
+    await server.authgate.services.deviceCodes.setLastPoll(deviceCode, null);
     const poll = await pollDevice(server, client, deviceCode);
     expect(poll.status).toBe(400);
     expect(await db.token.count({ where: { userId: user.id, clientId: client.id, status: 'active' } })).toBe(0);
