@@ -5,6 +5,7 @@ import { parseScope } from '../domain/scopes.js';
 import type { Services } from '../services/index.js';
 import type { RequestInfo } from '../services/request-context.js';
 import type { AdminActor } from '../services/user-admin.js';
+import type { Loaders } from './loaders.js';
 import type { AuditStream } from './audit-stream.js';
 
 /** The services the GraphQL face uses, and nothing else. */
@@ -42,6 +43,8 @@ export interface GraphQLContext {
   viewerStillValid: () => Promise<boolean>;
   /** Audit events as they are written, for the `auditEvents` subscription. */
   auditStream: AuditStream;
+  /** This request's batch loaders (loaders.ts). */
+  loaders: Loaders;
 }
 
 export const ADMIN_SCOPE = 'admin';

@@ -14,6 +14,7 @@ import type { Logger } from '../ops/logger.js';
 import type { AuditStream } from './audit-stream.js';
 import { cookieViewer, type GraphQLContext, type GraphQLServices } from './context.js';
 import { maskError, type ErrorCode } from './errors.js';
+import { createLoaders } from './loaders.js';
 import { schema } from './schema.js';
 import { currentSessionId, stillValid } from './yoga.js';
 
@@ -61,6 +62,7 @@ export function createPageGraphQL(deps: { db: Db; services: GraphQLServices; log
         sessionId,
         viewerStillValid: () => stillValid(deps.db, deps.services, null, sessionId, viewer),
         auditStream: deps.auditStream,
+        loaders: createLoaders(deps.db),
       };
       const result = (await execute({ schema, document, variableValues: variables, contextValue })) as ExecutionResult<TResult>;
       const first = result.errors?.[0];

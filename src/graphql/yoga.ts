@@ -22,6 +22,7 @@ import { SESSION_COOKIE } from '../web/session.js';
 import type { AuditStream } from './audit-stream.js';
 import { bearerViewer, cookieViewer, type GraphQLContext, type GraphQLServices, type Viewer } from './context.js';
 import { codedError, codeValidationErrors, maskError } from './errors.js';
+import { createLoaders } from './loaders.js';
 import { schema } from './schema.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -89,6 +90,7 @@ export function graphqlMiddleware(deps: GraphQLDeps) {
       db,
       services,
       auditStream,
+      loaders: createLoaders(db),
     }),
     maskedErrors: { maskError: maskError(logger) },
     batching: { limit: limits.maxBatch },

@@ -1,6 +1,7 @@
 // The admin users page (users with their active token counts and last login) costs a fixed number of
 // SQL queries whatever the page size: Pothos' Prisma query selection loads the counts with the page,
 // not one query per user. Queries are counted with Prisma's query events on a client of the same database.
+import { createLoaders } from '../../src/graphql/loaders.js';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { execute, parse } from 'graphql';
@@ -66,6 +67,7 @@ async function adminContext(): Promise<GraphQLContext> {
     viewerStillValid: async () => true,
     // Not reached by a query; only subscriptions read the live stream.
     auditStream: { subscribe: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }) }) }), close: async () => {} },
+    loaders: createLoaders(counting),
   };
 }
 
@@ -86,7 +88,7 @@ test('10 and 50 users cost the same, small number of SQL queries', async () => {
   // Every user's count is right: the revoked token is not counted.
   for (const edge of large.data.users.edges) expect(edge.node.activeTokenCount).toBe(2);
   expect(large.data.users.edges.filter((e) => e.node.lastLoginAt !== null)).toHaveLength(25);
-  // One query for the page with its counts, one for totalCount.
+  // One query for the page, one for its token counts (one grouped query for the whole page), one for totalCount.
   expect(small.count).toBeGreaterThan(0); // the counter sees the queries at all
   expect(large.count).toBe(small.count);
   expect(large.count).toBeLessThanOrEqual(3);

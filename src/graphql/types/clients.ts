@@ -7,7 +7,6 @@ import { authorizationInForce, RECENT_AUTHORIZATIONS } from '../../services/acco
 import { parseRedirectUris } from '../../services/clients.js';
 import { builder } from '../builder.js';
 import { PAGE } from '../pagination.js';
-import { activeTokens } from './users.js';
 
 export const ClientTypeEnum = builder.enumType('ClientType', {
   values: { CONFIDENTIAL: { value: 'confidential' as const }, PUBLIC: { value: 'public' as const } },
@@ -52,10 +51,10 @@ export const ClientRef = builder.prismaNode('OAuthClient', {
     createdBy: t.relation('createdBy', { nullable: true, authScopes: ADMIN }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', authScopes: ADMIN }),
-    activeTokenCount: t.relationCount('tokens', {
+    activeTokenCount: t.int({
       authScopes: ADMIN,
       description: 'Active, unexpired tokens held by this client.',
-      where: activeTokens,
+      resolve: (client, _args, ctx) => ctx.loaders.activeTokensOfClient.load(client.id),
     }),
     // The Authorization type is registered in types/account.ts; the connection loads its page (with
     // user and client, when asked) in the client's own query, not one query per row.

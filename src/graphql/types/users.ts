@@ -5,7 +5,6 @@ import { registerOwnNode } from '../node-access.js';
 import { PAGE } from '../pagination.js';
 
 /** Tokens that still work: counted on users and clients. */
-export const activeTokens = () => ({ status: 'active' as const, expiresAt: { gt: new Date() } });
 
 export const RoleEnum = builder.enumType('Role', {
   values: { ADMIN: { value: 'admin' as const }, USER: { value: 'user' as const } },
@@ -29,9 +28,9 @@ export const UserRef = builder.prismaNode('User', {
     lastLoginAt: t.expose('lastLoginAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    activeTokenCount: t.relationCount('tokens', {
+    activeTokenCount: t.int({
       description: 'Active, unexpired access and refresh tokens of this user.',
-      where: activeTokens,
+      resolve: (user, _args, ctx) => ctx.loaders.activeTokensOfUser.load(user.id),
     }),
     connections: t.relatedConnection('connections', { cursor: 'id', totalCount: true, ...PAGE }, { name: 'OAuthConnectionConnection' }, { name: 'OAuthConnectionEdge' }),
   }),
