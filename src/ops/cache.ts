@@ -58,11 +58,11 @@ export function rowCodec<T>(dateFields: readonly string[], redact: (row: T) => T
 
 /**
  * In-process copy: least recently used entries leave first once `maxBytes` is reached. It keeps the
- * decoded row beside its text (the text measures the entry): a hit hands out that one frozen object
+ * decoded row, measured by the length of its encoded text: a hit hands out that one frozen object
  * instead of parsing the JSON again, which was most of the cost of a hit on the token endpoints.
  */
 class LocalLayer<T> {
-  private readonly entries = new Map<string, { text: string; value: Readonly<T>; expiresAt: number }>();
+  private readonly entries = new Map<string, { size: number; value: Readonly<T>; expiresAt: number }>();
   private bytes = 0;
   constructor(
     private readonly ttlMs: number,
@@ -74,7 +74,7 @@ class LocalLayer<T> {
     if (!entry) return undefined;
     this.entries.delete(key);
     if (entry.expiresAt <= Date.now()) {
-      this.bytes -= entry.text.length + key.length;
+      this.bytes -= entry.size;
       return undefined;
     }
     this.entries.set(key, entry); // most recently used last
@@ -83,19 +83,20 @@ class LocalLayer<T> {
 
   set(key: string, text: string, value: T): void {
     this.delete(key);
-    this.entries.set(key, { text, value: Object.freeze(value), expiresAt: Date.now() + this.ttlMs });
-    this.bytes += text.length + key.length;
+    const size = text.length + key.length;
+    this.entries.set(key, { size, value: Object.freeze(value), expiresAt: Date.now() + this.ttlMs });
+    this.bytes += size;
     for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);
-      this.bytes -= entry.text.length + oldest.length;
+      this.bytes -= entry.size;
     }
   }
   delete(key: string): void {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.bytes -= entry.text.length + key.length;
+    this.bytes -= entry.size;
   }
 
   clear(): void {
