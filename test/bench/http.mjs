@@ -7,7 +7,10 @@ export class HttpError extends Error {}
 
 export function httpClient(baseUrl, { maxSockets = 64, timeoutMs = 10_000 } = {}) {
   const { hostname, port } = new URL(baseUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets });
+  // An idle pooled socket is dropped after 4 s, before the server's keep-alive timeout (Node's 5 s)
+  // closes it: otherwise a request sent on a socket the server is closing at that moment fails with
+  // ECONNRESET, a race of the client's pool rather than an answer of the server's.
+  const agent = new Agent({ keepAlive: true, maxSockets, timeout: 4_000 });
   function call(method, path, { headers = {}, body } = {}) {
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
