@@ -345,6 +345,13 @@ export class Cache<T> {
 
 // --- The three caches, typed -----------------------------------------------------------------------
 
+/** What a poll of a pending device code reads (a copy per waiting device, so only that). */
+export type PendingDeviceCode = Pick<DeviceCode, 'id' | 'clientId' | 'status' | 'interval' | 'lastPolledAt' | 'expiresAt'>;
+
+export function pendingCopy(row: DeviceCode): PendingDeviceCode {
+  return { id: row.id, clientId: row.clientId, status: row.status, interval: row.interval, lastPolledAt: row.lastPolledAt, expiresAt: row.expiresAt };
+}
+
 /** A cached user never carries the password hash (a bcrypt hash of a possibly weak password). */
 const PASSWORD_MARKER = '(not cached)';
 
@@ -358,7 +365,7 @@ export class Caches {
   readonly clients: Cache<OAuthClient>;
   readonly users: Cache<User>;
   readonly tokens: Cache<Token>;
-  readonly pendingDeviceCodes: Cache<DeviceCode>;
+  readonly pendingDeviceCodes: Cache<PendingDeviceCode>;
 
   constructor(
     settings: { client: CacheSettings; user: CacheSettings; token: CacheSettings },
@@ -394,7 +401,7 @@ export class Caches {
     this.pendingDeviceCodes = new Cache(
       'device_code',
       settings.token,
-      rowCodec<DeviceCode>(['lastPolledAt', 'decidedAt', 'revokedAt', 'expiresAt', 'createdAt']),
+      rowCodec<PendingDeviceCode>(['lastPolledAt', 'expiresAt']),
       common,
     );
   }
@@ -423,7 +430,7 @@ export class Caches {
   }
 
   /** A device code while it is pending (`load` must return null for any other status); keyed by the SHA-256 of the device_code. */
-  pendingDeviceCode(deviceCodeHash: string, load: () => Promise<DeviceCode | null>): Promise<DeviceCode | null> {
+  pendingDeviceCode(deviceCodeHash: string, load: () => Promise<PendingDeviceCode | null>): Promise<PendingDeviceCode | null> {
     return this.pendingDeviceCodes.get(deviceCodeHash, load);
   }
 

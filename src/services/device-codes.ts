@@ -17,7 +17,7 @@ import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, requireScopesWithin } from '../domain/scopes.js';
 import { displayUserCode, generateUserCode, normalizeUserCode } from '../domain/user-code.js';
 import type { DeviceCodeValidation, Metrics } from '../ops/metrics.js';
-import type { Caches } from '../ops/cache.js';
+import { pendingCopy, type Caches, type PendingDeviceCode } from '../ops/cache.js';
 import type { IssuanceStore, PollState } from '../db/issuance-writer.js';
 import type { AuditLog } from './audit.js';
 import type { ClientService } from './clients.js';
@@ -139,7 +139,7 @@ export class DeviceCodeService {
       expiresAt,
     }));
     // The device starts polling at once: its first polls find the pending copy instead of the database.
-    await this.caches.pendingDeviceCode(row.deviceCodeHash, async () => row);
+    await this.caches.pendingDeviceCode(row.deviceCodeHash, async () => pendingCopy(row));
     this.audit.record({
       eventType: 'DEVICE_CODE_GENERATED',
       subject: { type: 'device_code', id: row.id },
@@ -236,7 +236,7 @@ export class DeviceCodeService {
     // Most polls are of codes still waiting for their user: answered from the pending copy, no query.
     const waiting = await this.caches.pendingDeviceCode(deviceCodeHash, async () => {
       const row = await this.db.deviceCode.findUnique({ where: { deviceCodeHash } });
-      return row?.status === 'pending' ? row : null;
+      return row?.status === 'pending' ? pendingCopy(row) : null;
     });
     if (waiting && waiting.clientId === client.id) {
       const now = new Date();
@@ -291,7 +291,7 @@ export class DeviceCodeService {
    * measured from send rather than from the answer). So a poll may arrive early by up to
    * DEVICE_CODE_POLLING_TOLERANCE of the interval (default 20%, 1 s at 5 s) before it counts as too soon.
    */
-  private enforceInterval(row: DeviceCode, now: Date): void {
+  private enforceInterval(row: PendingDeviceCode, now: Date): void {
     // This instance's record of the code's polls when it has one (checked and set in one synchronous
     // step, so two racing polls cannot both be on time); else the row's, for a code polled elsewhere
     // before (the row may be the pending copy, as of when it was read).
