@@ -82,3 +82,32 @@ export function writeResults(run) {
   writeFileSync(file, JSON.stringify({ ...run, git_commit: gitCommit() }, null, 2) + '\n');
   return file;
 }
+
+/** The README's table: one row per scenario, a column per database, from a results file. */
+export function markdownTable(run) {
+  const databases = [...new Set(run.scenarios.map((r) => r.database))].filter((d) => d !== '—');
+  const ids = [...new Set(run.scenarios.map((r) => r.id))];
+  const out = [
+    `| Scenario | Target | ${databases.map((d) => `This server (${d === 'sqlite' ? 'SQLite' : 'PostgreSQL'})`).join(' | ')} | node-oidc-provider | Met |`,
+    `|---|---|${databases.map(() => '---').join('|')}|---|---|`,
+  ];
+  for (const id of ids) {
+    const rows = run.scenarios.filter((r) => r.id === id);
+    const first = rows[0];
+    const cell = (db) => {
+      const r = rows.find((x) => x.database === db);
+      if (!r) return '—';
+      const ratio = r.ratio === null || r.ratio === undefined ? '' : ` (ratio ${fmt(r.ratio, 2)})`;
+      return describe(r, 'ours') + ratio;
+    };
+    const met = databases.map((db) => rows.find((x) => x.database === db)?.met ? 'yes' : 'no').join(' / ');
+    out.push(`| ${first.id}. ${first.scenario} | ${first.target} | ${databases.map(cell).join(' | ')} | ${describe(first, 'peer')} | ${met} |`);
+  }
+  return out.join('\n');
+}
+
+// `node test/bench/report.mjs <results.json>` prints that run's table as Markdown (for the README).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { readFileSync } = await import('node:fs');
+  console.log(markdownTable(JSON.parse(readFileSync(process.argv[2], 'utf8'))));
+}
