@@ -13,6 +13,7 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import { Worker } from 'node:worker_threads';
+import { AUDIT_COLUMNS, auditRowValues } from './audit-batch.js';
 import { SQLITE_BUSY_TIMEOUT_MS, sqliteTurn, type Db, type Prisma } from './client.js';
 import type { SqliteTurn } from './sqlite-serialized.js';
 
@@ -55,41 +56,6 @@ export interface IssuanceStore {
   close(): Promise<void>;
 }
 
-const AUDIT_COLUMNS = [
-  'id',
-  'eventType',
-  'severity',
-  'success',
-  'actorUserId',
-  'actorUsername',
-  'subjectType',
-  'subjectId',
-  'clientId',
-  'ipAddress',
-  'userAgent',
-  'details',
-  'createdAt',
-] as const satisfies readonly (keyof AuditRow)[];
-
-/** The row's values in AUDIT_COLUMNS order, with the columns' defaults where the row leaves them out. */
-function auditValues(row: AuditRow): (string | boolean | Date | null)[] {
-  return [
-    row.id,
-    row.eventType,
-    row.severity ?? 'INFO',
-    row.success ?? true,
-    row.actorUserId ?? null,
-    row.actorUsername ?? null,
-    row.subjectType ?? null,
-    row.subjectId ?? null,
-    row.clientId ?? null,
-    row.ipAddress ?? null,
-    row.userAgent ?? null,
-    row.details ?? '{}',
-    row.createdAt,
-  ];
-}
-
 // --- SQLite ------------------------------------------------------------------------------------------
 
 // How Prisma's SQLite adapter stores DateTime (adapter-better-sqlite3 mapArg, iso8601 format), so rows
@@ -123,7 +89,7 @@ export class SqliteIssuanceStore implements IssuanceStore {
   write(batch: Issuance[]): Promise<boolean[]> {
     const items = batch.map(({ token: t, audit: a }) => [
       [t.id, t.tokenHash, t.jti, t.scopes, t.audience, t.grantType, t.familyId, sqliteTime(t.expiresAt), sqliteTime(t.createdAt), t.clientId],
-      a ? auditValues(a).map((v) => (v instanceof Date ? sqliteTime(v) : typeof v === 'boolean' ? Number(v) : v)) : null,
+      a ? auditRowValues(a).map((v) => (v instanceof Date ? sqliteTime(v) : typeof v === 'boolean' ? Number(v) : v)) : null,
     ]);
     return this.turn.run(() => this.send('issue', items));
   }
@@ -228,7 +194,7 @@ export class PostgresIssuanceStore implements IssuanceStore {
       const written = new Set(inserted.rows.map((r) => r.id));
       const audits = batch.filter((i) => i.audit && written.has(i.token.id)).map((i) => i.audit!);
       if (audits.length > 0) {
-        const rows = audits.map(auditValues);
+        const rows = audits.map(auditRowValues);
         await client.query(
           PG_AUDIT,
           AUDIT_COLUMNS.map((_, column) => rows.map((values) => values[column]).map((v) => (v instanceof Date ? pgTime(v) : v))),
