@@ -1,7 +1,7 @@
 // Builds the whole server from its parts, without listening, so tests and main.ts start it the same way.
 import Koa from 'koa';
 import compose from 'koa-compose';
-import type { Context, Next } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { GRAPHQL_PATH, graphqlMiddleware } from './graphql/yoga.js';
 import { readBody } from './http/body.js';
 import { PasswordHasher } from './identity/password-hasher.js';
 import { cors } from './http/cors.js';
+import { directRoutes } from './http/direct-routes.js';
 import { requestLog, requestLogger } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { JwtSigner } from './keys/jwt.js';
@@ -64,6 +65,8 @@ export interface AuthGate {
 // cannot be a protocol endpoint's: see RESERVED_PROVIDER_NAMES).
 const PROTOCOL_PATH = /^\/(?!oauth\/authorize(\/|$))(oauth|\.well-known)(\/|$)/;
 const PROVIDER_PATH = /^\/oauth\/([^/]+)(\/callback)?\/?$/;
+// Called by every resource server and machine client, many times a second: dispatched directly.
+const DIRECT_PROTOCOL_PATHS = ['/oauth/token', '/oauth/introspect', '/oauth/tokeninfo'] as const;
 
 export async function createAuthGate(config: Config, logger: Logger): Promise<AuthGate> {
   // AuthGate variables that are set but not implemented here: one line each, never silently ignored.
@@ -122,13 +125,15 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const graphql = graphqlMiddleware({ config, db, services, logger, auditStream });
   const pages = webRouter({ services, render, config, logger, gql: createPageGraphQL({ db, services, logger, auditStream }), limits: requestLimits });
 
-  if (config.metrics.enabled) {
-    metrics.collectProcessMetrics();
-    app.use(httpMetrics(metrics));
-  }
-  app.use(requestLog(logger));
-  app.use(lastResort(logger));
-  app.use(securityHeaders({ hsts: config.secureCookies }));
+  if (config.metrics.enabled) metrics.collectProcessMetrics();
+  // What every request passes first, outermost first (also the front of the direct routes, below).
+  const front: Middleware[] = [
+    ...(config.metrics.enabled ? [httpMetrics(metrics)] : []),
+    requestLog(logger),
+    lastResort(logger),
+    securityHeaders({ hsts: config.secureCookies }),
+  ];
+  for (const middleware of front) app.use(middleware);
   const health = healthEndpoint(db);
   app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? health(ctx) : next()));
   if (config.metrics.enabled) {
@@ -140,14 +145,10 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   // Each face reads bodies inside its own error handling, so a bad body gets that face's error format.
   // Wrong methods on known paths get 405 with Allow from each router's allowedMethods(), rendered by the
   // face's "unrouted" middleware, which sits before the router so it sees the router's decision.
-  const protocolStack = compose<Context>([
-    cors(config.corsAllowedOrigins, config.cors),
-    oauthErrors(logger),
-    body,
-    protocolUnrouted,
-    protocol.routes() as never,
-    protocol.allowedMethods() as never,
-  ]);
+  const protocolFront: Middleware[] = [cors(config.corsAllowedOrigins, config.cors), oauthErrors(logger), body, protocolUnrouted];
+  const protocolStack = compose<Context>([...protocolFront, protocol.routes() as never, protocol.allowedMethods() as never]);
+  // The hottest protocol routes skip the walk to here (http/direct-routes.ts): the same middleware, run directly.
+  const direct = directRoutes(app, { front: [...front, ...protocolFront], router: protocol, paths: DIRECT_PROTOCOL_PATHS });
   const pageStack = compose<Context>([
     pageErrors(render, logger),
     pageBody,
@@ -178,8 +179,9 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     signer,
     seed,
     async listen(port = config.port, host = config.host) {
+      const listener = direct(app.callback());
       // TLS_CERT_FILE + TLS_KEY_FILE: HTTPS on the same address (Node's TLS defaults); no reload, restart to renew.
-      server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, app.callback()) : createHttpServer(app.callback());
+      server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, listener) : createHttpServer(listener);
       server.requestTimeout = 30_000;
       server.headersTimeout = 15_000;
       await new Promise<void>((resolve, reject) => {

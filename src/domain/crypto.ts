@@ -10,9 +10,15 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 
-/** Compares secrets without leaking where they differ; hashing first makes the lengths equal. */
+/**
+ * Compares secrets without leaking where they differ. Only a difference in length shows (as it always
+ * did): equal-length values, the usual case (digests, tokens of one format), are compared as they are;
+ * values of different lengths are hashed first so the comparison still takes its usual time.
+ */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb) && a.length === b.length;
+  const ba = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  if (ba.length === bb.length) return timingSafeEqual(ba, bb);
+  timingSafeEqual(createHash('sha256').update(ba).digest(), createHash('sha256').update(bb).digest());
+  return false;
 }

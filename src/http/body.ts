@@ -124,21 +124,25 @@ function checkAuthorizationHeader(ctx: Context): void {
   if (count === 1 && hasControlCharacters(ctx.get('authorization'))) throw new BadRequestBody('the Authorization header must not contain control characters');
 }
 
+const FORM = 'application/x-www-form-urlencoded';
+
 async function parseBody(ctx: Context, limit: number): Promise<Params> {
   const length = ctx.request.length;
-  if (!ctx.request.type && !length) return Params.empty();
-  const type = ctx.request.is('application/x-www-form-urlencoded', 'application/json');
+  // The form type exactly as OAuth clients send it (every token request) needs no media-type parsing.
+  const plainForm = ctx.get('content-type') === FORM;
+  if (!plainForm && !ctx.request.type && !length) return Params.empty();
+  const type = plainForm ? FORM : ctx.request.is(FORM, 'application/json');
   if (!type) throw new BadRequestBody('Content-Type must be application/x-www-form-urlencoded or application/json', 415);
   let text: string;
   try {
-    text = await getRawBody(ctx.req, { limit, length, encoding: ctx.request.charset || 'utf-8' });
+    text = await getRawBody(ctx.req, { limit, length, encoding: (!plainForm && ctx.request.charset) || 'utf-8' });
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 413) throw new BadRequestBody(`request body is larger than ${limit} bytes`, 413);
     if (status === 415) throw new BadRequestBody('unsupported body charset', 415);
     throw new BadRequestBody('request body could not be read');
   }
-  if (type === 'application/x-www-form-urlencoded') return Params.fromEntries(new URLSearchParams(text));
+  if (type === FORM) return Params.fromEntries(new URLSearchParams(text));
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -265,7 +265,7 @@ export class TokenService {
       const row = await this.db.token.findUnique({ where: { tokenHash } });
       return row && row.category === 'access' && row.jti === claims.jti ? row : null;
     });
-    claims ??= token ? payloadOf(value) : undefined;
+    claims ??= token ? claimsOf(token, value) : undefined;
     if (!token || token.category !== 'access' || token.status !== 'active' || token.expiresAt <= new Date()) {
       refused(Boolean(token && token.status === 'active' && token.expiresAt <= new Date()));
       throw new InvalidToken();
@@ -489,6 +489,15 @@ export async function revokeTokensWhere(db: Pick<Db, 'token'>, where: Prisma.Tok
 /** The claims of a compact JWS this server signed (see checkAccessToken: only for a value already verified). */
 function payloadOf(value: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(value.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+// A cache hit returns the same frozen row object each time (ops/cache.ts' local layer), and a row
+// belongs to one token value (its tokenHash): the value's claims are decoded once per cached row.
+const decodedClaims = new WeakMap<Token, Readonly<Record<string, unknown>>>();
+function claimsOf(token: Token, value: string): Readonly<Record<string, unknown>> {
+  let claims = decodedClaims.get(token);
+  if (!claims) decodedClaims.set(token, (claims = Object.freeze(payloadOf(value))));
+  return claims;
 }
 
 /** Stores a token by the hash of its value, never the value. */
