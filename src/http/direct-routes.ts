@@ -4,7 +4,7 @@
 // what cannot apply to them: the middleware that serve other paths (/health, /metrics, the API docs, the
 // pages' stack), both routers' matching and the per-request composition of the matched route, and
 // Koa's generic response writer (these handlers answer JSON or a short text, written here). Measured
-// with `npm run bench`: the chain's routing and writing cost about a third of an introspection.
+// with the bench's load generator: about a fifth more introspections a second, a third more tokeninfo.
 //
 // Anything else, including the same path with a query string or another method, goes to Koa as before,
 // so 404, 405, HEAD and preflight answers are the routers' own.
