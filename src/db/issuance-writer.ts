@@ -6,7 +6,8 @@
 // Why these statements bypass Prisma: on this path the query engine (query building, the adapter's
 // per-call `prepare`, result mapping) cost more CPU than the database did. SQLite runs two statements
 // prepared once, on a thread and connection of their own (sqlite-issuance-worker.js); PostgreSQL runs
-// one INSERT … SELECT FROM unnest(…) per table for the whole batch. The rule is services/grant-validity.ts's for a grant with no user: the token row is written
+// one INSERT … SELECT FROM unnest(…) per table for the whole batch. The rule is
+// services/grant-validity.ts's for a grant with no user: the token row is written
 // only if its client is still active and approved, read FOR SHARE on PostgreSQL (a client revocation,
 // which updates that row first, waits for the batch or is waited for); on SQLite the batch holds the
 // only write lock. No interactive transaction: concurrent issuers never wait for each other's locks.
@@ -41,7 +42,6 @@ export interface Issuance {
   audit: AuditRow | null;
 }
 
-/** Writes a batch in one transaction; for each issuance, whether its token was written (false: the client was refused). */
 /** When a device code was last polled and its interval (RFC 8628 §3.5), written behind the polls (device-codes.ts). */
 export interface PollState {
   /** DeviceCode row id. */
@@ -51,6 +51,7 @@ export interface PollState {
 }
 
 export interface IssuanceStore {
+  /** Writes a batch in one transaction; for each issuance, whether its token was written (false: the client was refused). */
   write(batch: Issuance[]): Promise<boolean[]>;
   recordPolls(polls: PollState[]): Promise<void>;
   close(): Promise<void>;
@@ -197,7 +198,12 @@ export class PostgresIssuanceStore implements IssuanceStore {
         const rows = audits.map(auditRowValues);
         await client.query(
           PG_AUDIT,
-          AUDIT_COLUMNS.map((_, column) => rows.map((values) => values[column]).map((v) => (v instanceof Date ? pgTime(v) : v))),
+          AUDIT_COLUMNS.map((_, column) =>
+            rows.map((values) => {
+              const v = values[column];
+              return v instanceof Date ? pgTime(v) : v;
+            }),
+          ),
         );
       }
       await client.query('COMMIT');
