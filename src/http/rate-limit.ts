@@ -20,6 +20,7 @@
 import type { Redis } from 'ioredis';
 import type { Context, Middleware, Next } from 'koa';
 import ratelimit from 'koa-ratelimit';
+import { limitAddress } from '../domain/addresses.js';
 import type { LimitStore } from '../ops/attempt-limiter.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { AuditLog } from '../services/audit.js';
@@ -45,7 +46,8 @@ export interface LimitSpec {
   key?: (ctx: Context) => LimitKey | Promise<LimitKey>;
 }
 
-export const addressKey = (ctx: Context): LimitKey => ({ key: `addr:${ctx.ip}`, kind: 'address' });
+/** The address's budget: IPv6 addresses by their /64 (domain/addresses.ts). */
+export const addressKey = (ctx: Context): LimitKey => ({ key: `addr:${limitAddress(ctx.ip)}`, kind: 'address' });
 
 const SWEEP_INTERVAL_MS = 60_000;
 const passThrough: Middleware = (_ctx: Context, next: Next) => next();

@@ -18,6 +18,7 @@
 // are read as the endpoint reads them; a request whose credentials cannot be read spends its address's budget
 // and then gets the endpoint's own error.
 import type { Context } from 'koa';
+import { limitAddress } from '../domain/addresses.js';
 import type { Params } from '../http/body.js';
 import { addressKey, type LimitKey } from '../http/rate-limit.js';
 import type { ClientService } from '../services/clients.js';
@@ -33,7 +34,7 @@ export function clientLimitKey(clients: Pick<ClientService, 'identify'>) {
     }
     const proven = await clients.identify(creds);
     if (proven === 'authenticated') return { key: `client:${creds.clientId}`, kind: 'client', clientId: creds.clientId };
-    if (proven === 'claimed') return { key: `client:${creds.clientId}:addr:${ctx.ip}`, kind: 'client_address', clientId: creds.clientId };
+    if (proven === 'claimed') return { key: `client:${creds.clientId}:addr:${limitAddress(ctx.ip)}`, kind: 'client_address', clientId: creds.clientId };
     return addressKey(ctx);
   };
 }

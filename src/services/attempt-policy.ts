@@ -3,6 +3,7 @@
 // through while the first ones are still being checked; a refused attempt is never evaluated.
 // A success is not counted as a failure (its address point is given back) and clears the subject's
 // count only: one good sign-in must not reset what an address has been doing to other accounts.
+import { limitAddress } from '../domain/addresses.js';
 import { TooManyAttempts } from '../domain/errors.js';
 import type { AttemptLimiters, WindowLimiter } from '../ops/attempt-limiter.js';
 import type { AuditEntry, AuditLog } from './audit.js';
@@ -11,6 +12,7 @@ import type { RequestInfo } from './request-context.js';
 export interface AttemptKeys {
   /** What is being guessed at: an account (its username, lowercased) or a signed-in user. */
   subject: string;
+  /** The client's address (req.ip); counted by its limit key (domain/addresses.ts: IPv6 by /64). */
   address: string;
 }
 
@@ -35,11 +37,12 @@ export class AttemptPolicy {
     isFailure: (err: unknown) => boolean,
   ): Promise<T> {
     const { perSubject, perAddress } = this.limiters;
-    const [subject, address] = await Promise.all([perSubject.consume(keys.subject), perAddress.consume(keys.address)]);
+    const at = limitAddress(keys.address); // an IPv6 address counts by its /64
+    const [subject, address] = await Promise.all([perSubject.consume(keys.subject), perAddress.consume(at)]);
     if (!subject.allowed || !address.allowed) {
       // The attempt does not happen, so the limit that allowed it must not count it.
       if (subject.allowed) await perSubject.refund(keys.subject);
-      if (address.allowed) await perAddress.refund(keys.address);
+      if (address.allowed) await perAddress.refund(at);
       if (!subject.allowed && subject.firstRefusal) this.auditLockout(perSubject, 'account', subject.retryAfter, who);
       if (!address.allowed && address.firstRefusal) this.auditLockout(perAddress, 'address', address.retryAfter, who);
       throw new TooManyAttempts(Math.max(subject.allowed ? 0 : subject.retryAfter, address.allowed ? 0 : address.retryAfter));
@@ -48,10 +51,10 @@ export class AttemptPolicy {
     try {
       result = await attempt();
     } catch (err) {
-      if (!isFailure(err)) await Promise.all([perSubject.refund(keys.subject), perAddress.refund(keys.address)]);
+      if (!isFailure(err)) await Promise.all([perSubject.refund(keys.subject), perAddress.refund(at)]);
       throw err;
     }
-    await Promise.all([perSubject.reset(keys.subject), perAddress.refund(keys.address)]);
+    await Promise.all([perSubject.reset(keys.subject), perAddress.refund(at)]);
     return result;
   }
 

@@ -112,6 +112,18 @@ describe('the guessing policy', () => {
     expect(await p.guard({ subject: 'erin', address: '5.6.7.8' }, who, right, isFailure)).toBe('ok');
   });
 
+  test('an IPv6 /64 is one address: a sprayer cannot step through its own prefix; another /64 and the IPv4 spelling of an address are told apart', async () => {
+    const { policy: p } = policy();
+    for (const [i, user] of ['alice', 'bob', 'carol', 'dave'].entries()) {
+      await expect(p.guard({ subject: user, address: `2001:db8:5:6::${i + 1}` }, who, wrong, isFailure)).rejects.toThrow(InvalidCredentials);
+    }
+    await expect(p.guard({ subject: 'erin', address: '2001:db8:5:6:ffff::99' }, who, right, isFailure)).rejects.toThrow(TooManyAttempts);
+    expect(await p.guard({ subject: 'erin', address: '2001:db8:5:7::1' }, who, right, isFailure)).toBe('ok');
+    // A dual-stack socket's spelling of an IPv4 peer is that IPv4 address.
+    for (const user of ['frank', 'grace', 'heidi', 'ivan']) await expect(p.guard({ subject: user, address: '::ffff:192.0.2.7' }, who, wrong, isFailure)).rejects.toThrow(InvalidCredentials);
+    await expect(p.guard({ subject: 'judy', address: '192.0.2.7' }, who, right, isFailure)).rejects.toThrow(TooManyAttempts);
+  });
+
   test('an account is limited whatever the address; a locked-out attempt is never evaluated nor counted against its address', async () => {
     const { policy: p, limiters } = policy();
     await expect(p.guard({ subject: 'alice', address: '10.0.0.1' }, who, wrong, isFailure)).rejects.toThrow(InvalidCredentials);

@@ -183,6 +183,24 @@ describe('limits on the protocol endpoints (JSON)', () => {
     expect(anonymous).toHaveLength(1);
     expect(JSON.parse(anonymous[0]!.details)).toMatchObject({ limit: 'token', keyed_by: 'address' });
   });
+
+  test('an IPv6 /64 is one address: its addresses share one budget, the next /64 has its own; the audit keeps the full address', async () => {
+    const grant = { grant_type: 'client_credentials' };
+    for (let i = 1; i <= 3; i++) expect((await token(grant, `2001:db8:10:1::${i}`)).status).toBe(401);
+    const limited = await token(grant, '2001:db8:10:1:abcd:ef01:2345:6789');
+    expect(limited.status).toBe(429);
+    expect(limited.json.error).toBe('temporarily_unavailable');
+    expect((await token(grant, '2001:db8:10:2::1')).status).toBe(401);
+    const [event] = await auditEvents({ ipAddress: '2001:db8:10:1:abcd:ef01:2345:6789' });
+    expect(JSON.parse(event!.details)).toMatchObject({ limit: 'token', keyed_by: 'address' });
+  });
+
+  test("a public client's per-address budget counts an IPv6 /64 as one address", async () => {
+    const device = (ip: string) => postForm(`${server.url}/oauth/device/code`, { client_id: server.cliClientId, scope: 'read' }, from(ip));
+    for (let i = 1; i <= 3; i++) expect((await device(`2001:db8:11:1::${i}`)).status).toBe(200);
+    expect((await device('2001:db8:11:1::ffff')).status).toBe(429);
+    expect((await device('2001:db8:11:2::1')).status).toBe(200);
+  });
 });
 
 describe('limits on the form posts (HTML)', () => {
