@@ -184,6 +184,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, listener) : createHttpServer(listener);
       server.requestTimeout = 30_000;
       server.headersTimeout = 15_000;
+      server.keepAliveTimeout = config.timeouts.keepAliveMs;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(port, host, () => resolve());

@@ -144,6 +144,7 @@ export const VARIABLES: Variable[] = [
   v('AUDIT_BATCH_SIZE', 'int', '100', 'Audit rows per write', own),
   v('SERVER_SHUTDOWN_TIMEOUT', 'duration', '5s', 'How long shutdown waits for in-flight requests', { aliases: ['SHUTDOWN_TIMEOUT'] }),
   v('AUDIT_SHUTDOWN_TIMEOUT', 'duration', '10s', 'How long shutdown waits for the audit buffer to be written'),
+  v('SERVER_KEEP_ALIVE_TIMEOUT', 'duration', '5s', 'How long an idle keep-alive connection stays open (1s to 10m); behind a load balancer, longer than its idle timeout', own),
   v('TRUST_PROXY', 'bool', 'false', 'Trust X-Forwarded-* behind a reverse proxy', own),
   v('GRAPHQL_INTROSPECTION', 'bool', 'on outside production', 'Schema introspection on /graphql', own),
   v('GRAPHIQL', 'bool', 'on outside production', 'GraphiQL at GET /graphql', own),

@@ -90,7 +90,15 @@ export interface Config {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   /** AuthGate's bootstrap and shutdown timeouts, in milliseconds. */
-  timeouts: { dbInitMs: number; dbCloseMs: number; redisConnMs: number; redisCloseMs: number; auditShutdownMs: number };
+  timeouts: {
+    dbInitMs: number;
+    dbCloseMs: number;
+    redisConnMs: number;
+    redisCloseMs: number;
+    auditShutdownMs: number;
+    /** How long an idle keep-alive connection stays open (node:http's keepAliveTimeout). */
+    keepAliveMs: number;
+  };
   audit: AuditConfig;
   /** Trust X-Forwarded-* headers (behind a reverse proxy). */
   trustProxy: boolean;
@@ -230,6 +238,10 @@ function readConfig(env: Env): Config {
       redisConnMs: ms('REDIS_CONN_TIMEOUT', '5s'),
       redisCloseMs: ms('REDIS_CLOSE_TIMEOUT', '5s'),
       auditShutdownMs: ms('AUDIT_SHUTDOWN_TIMEOUT', '10s'),
+      // Node's default (5 s) unless set. Behind a load balancer that reuses idle connections it must be
+      // longer than the balancer's idle timeout, or the server closes a connection just as the balancer
+      // sends a request on it (a 502). At most 10 minutes: an idle connection holds a socket.
+      keepAliveMs: readDuration(env, 'SERVER_KEEP_ALIVE_TIMEOUT', '5s', { min: 1, max: 600 }) * 1000,
     },
     audit: readAudit(env),
     trustProxy: readBool(env, 'TRUST_PROXY', false),

@@ -104,7 +104,7 @@ describe("AuthGate's example .env", () => {
     expect(config.corsAllowedOrigins).toEqual(['http://localhost:3000', 'https://app.example.com']);
     expect(config.cors.maxAge).toBe(12 * 3600);
     expect(config.shutdownTimeoutMs).toBe(5000);
-    expect(config.timeouts).toEqual({ dbInitMs: 30_000, dbCloseMs: 5000, redisConnMs: 5000, redisCloseMs: 5000, auditShutdownMs: 10_000 });
+    expect(config.timeouts).toEqual({ dbInitMs: 30_000, dbCloseMs: 5000, redisConnMs: 5000, redisCloseMs: 5000, auditShutdownMs: 10_000, keepAliveMs: 5000 });
     expect(config.audit.bufferSize).toBe(1000);
     expect(config.redisUrl === undefined).toBe(!process.env.TEST_REDIS_URL);
   });

@@ -133,6 +133,29 @@ describe('restarts and shutdown', () => {
     }
   });
 
+  test('SERVER_KEEP_ALIVE_TIMEOUT: an idle keep-alive connection is closed by the server after it, not before', async () => {
+    const { connect } = await import('node:net');
+    const server = await startTestServer({ SERVER_KEEP_ALIVE_TIMEOUT: '2s' });
+    try {
+      // One request on a raw keep-alive connection, then silence: when does the server hang up?
+      const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
+      let answer = '';
+      const answered = new Promise<void>((resolve) => socket.on('data', (chunk) => ((answer += chunk), answer.includes('"status"') && resolve())));
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n');
+      await answered;
+      const idleFrom = performance.now();
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(answer).toMatch(/\r\nKeep-Alive: timeout=2\r\n/i);
+      const closedAt = await closed;
+      expect(closedAt - idleFrom).toBeGreaterThanOrEqual(1900);
+      expect(closedAt - idleFrom).toBeLessThan(4000);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('shutdown lets an in-flight request finish', async () => {
     const server = await startTestServer();
     // A request whose body is still arriving when shutdown starts.

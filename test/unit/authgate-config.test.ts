@@ -35,6 +35,15 @@ describe('aliases: this server’s older names agree with AuthGate’s or stop s
     refused({ SHUTDOWN_TIMEOUT: '5s', SERVER_SHUTDOWN_TIMEOUT: '9s' }, /SERVER_SHUTDOWN_TIMEOUT=9s and SHUTDOWN_TIMEOUT=5s disagree/);
   });
 
+  test('SERVER_KEEP_ALIVE_TIMEOUT: Node\'s 5 s by default, a duration from 1 s to 10 min, anything else stops startup', () => {
+    expect(load({}).timeouts.keepAliveMs).toBe(5000);
+    expect(load({ SERVER_KEEP_ALIVE_TIMEOUT: '65s' }).timeouts.keepAliveMs).toBe(65_000);
+    expect(load({ SERVER_KEEP_ALIVE_TIMEOUT: '10m' }).timeouts.keepAliveMs).toBe(600_000);
+    refused({ SERVER_KEEP_ALIVE_TIMEOUT: '0' }, /^SERVER_KEEP_ALIVE_TIMEOUT must be at least 1 seconds/);
+    refused({ SERVER_KEEP_ALIVE_TIMEOUT: '11m' }, /^SERVER_KEEP_ALIVE_TIMEOUT must be at most 600 seconds/);
+    refused({ SERVER_KEEP_ALIVE_TIMEOUT: 'forever' }, /^SERVER_KEEP_ALIVE_TIMEOUT must be a duration/);
+  });
+
   test('token profiles: AuthGate’s *_TTL names, with the older *_EXPIRATION names as aliases', () => {
     const config = load({ TOKEN_PROFILE_SHORT_ACCESS_TTL: '5m', TOKEN_PROFILE_LONG_REFRESH_EXPIRATION: '1000h' });
     expect(config.tokenProfiles.short.access).toBe(300);
@@ -165,7 +174,7 @@ describe('limits, CORS, sessions, timeouts, audit', () => {
 
   test('bootstrap and shutdown timeouts, audit buffer size, ENVIRONMENT=production', () => {
     const config = load({ DB_INIT_TIMEOUT: '60s', REDIS_CONN_TIMEOUT: '15s', AUDIT_SHUTDOWN_TIMEOUT: '30s', DB_CLOSE_TIMEOUT: '2s', AUDIT_LOG_BUFFER_SIZE: '1000' });
-    expect(config.timeouts).toEqual({ dbInitMs: 60_000, dbCloseMs: 2000, redisConnMs: 15_000, redisCloseMs: 5000, auditShutdownMs: 30_000 });
+    expect(config.timeouts).toEqual({ dbInitMs: 60_000, dbCloseMs: 2000, redisConnMs: 15_000, redisCloseMs: 5000, auditShutdownMs: 30_000, keepAliveMs: 5000 });
     expect(config.audit.bufferSize).toBe(1000);
     refused({ DB_INIT_TIMEOUT: 'forever' }, /DB_INIT_TIMEOUT must be a duration/);
     refused({ AUDIT_LOG_BUFFER_SIZE: 'big' }, /AUDIT_LOG_BUFFER_SIZE must be an integer/);
