@@ -143,6 +143,22 @@ describe('updateClient', () => {
   });
 });
 
+describe('active: false suspends a client', () => {
+  test('while inactive it obtains nothing and its tokens are refused; reactivated, its unexpired tokens work again; revoke all ends them', async () => {
+    const { client, clientSecret } = (await gql(server, CreateClientDocument, { input: { ...serviceInput, name: 'Suspended' } }, admin)).data!.createClient;
+    const token = (await clientCredentialsToken(server, client.clientId, clientSecret!, 'read')).token!;
+    expect(await introspect(token)).toMatchObject({ active: true });
+    expect((await gql(server, UpdateClientDocument, { id: client.id, input: { active: false } }, admin)).errors).toBeUndefined();
+    expect(await introspect(token)).toEqual({ active: false });
+    expect((await fetch(`${server.url}/oauth/tokeninfo`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+    expect(await clientCredentialsToken(server, client.clientId, clientSecret!, 'read')).toMatchObject({ status: 401, error: 'invalid_client' });
+    await gql(server, UpdateClientDocument, { id: client.id, input: { active: true } }, admin);
+    expect(await introspect(token)).toMatchObject({ active: true });
+    expect((await gql(server, RevokeAllClientTokensDocument, { id: client.id }, admin)).errors).toBeUndefined();
+    expect(await introspect(token)).toEqual({ active: false });
+  });
+});
+
 describe('rotateClientSecret', () => {
   test('the old secret stops working at once; the new one works', async () => {
     const { client, clientSecret: oldSecret } = (await gql(server, CreateClientDocument, { input: { ...serviceInput, name: 'Rotating' } }, admin)).data!.createClient;
