@@ -3,7 +3,7 @@
 // writes the same 100 rows in 5–7 ms. The audit log writes in bulk on every request, so it gets
 // this (and so does the issuance group commit, db/issuance-writer.ts, which shares these columns);
 // everything else goes through Prisma's API.
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../domain/ids.js';
 import type { Db, Prisma } from './client.js';
 
 type Dialect = 'sqlite' | 'postgresql';
@@ -41,7 +41,7 @@ export function maxAuditRowsPerStatement(dialect: Dialect): number {
 
 /** A row's values in AUDIT_COLUMNS order (a missing id gets one; absent fields are NULL). */
 export function auditRowValues(row: Row): unknown[] {
-  return AUDIT_COLUMNS.map((column) => (column === 'id' ? (row.id ?? randomUUID()) : (row[column] ?? null)));
+  return AUDIT_COLUMNS.map((column) => (column === 'id' ? (row.id ?? timeOrderedId()) : (row[column] ?? null)));
 }
 
 /** One INSERT for `rows`; callers chunk to maxAuditRowsPerStatement(dialect). */

@@ -3,10 +3,10 @@
 // events can be written at once with `recordNow`. A failing write is retried a bounded number of times;
 // a row the database refuses is isolated and dropped, never retried forever; every loss is counted in
 // `audit_events_dropped_total` and logged. The buffer is flushed on shutdown.
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { insertAuditBatch, maxAuditRowsPerStatement } from '../db/audit-batch.js';
 import type { Db, Prisma } from '../db/client.js';
+import { timeOrderedId } from '../domain/ids.js';
 import type { Severity } from '../generated/sqlite/enums.js';
 import type { Logger } from '../ops/logger.js';
 import { errorFields } from '../ops/logger.js';
@@ -336,7 +336,7 @@ function describeDbError(err: unknown): Record<string, unknown> {
 
 function toRow(entry: AuditEntry): WrittenAuditRow {
   return {
-    id: randomUUID(),
+    id: timeOrderedId(),
     eventType: entry.eventType,
     severity: entry.severity ?? 'INFO',
     success: entry.success ?? true,

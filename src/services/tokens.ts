@@ -1,13 +1,13 @@
 // Issues, refreshes and validates tokens. Access tokens are JWTs (RFC 9068 shape, `typ: at+jwt`);
 // refresh tokens are opaque random strings. Every token is recorded by the SHA-256 of its value,
 // never the value, so it can be listed, introspected and revoked.
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/env.js';
 import type { Db, OAuthClient, Prisma, Token, User } from '../db/client.js';
 import { randomToken, sha256Hex } from '../domain/crypto.js';
 import { writeTransaction, type Dialect, type Tx } from '../db/transactions.js';
 import type { GroupCommit, Issuance } from '../db/issuance-writer.js';
 import { InvalidGrant, InvalidScope, InvalidToken, type OAuthError } from '../domain/errors.js';
+import { timeOrderedId } from '../domain/ids.js';
 import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
 import type { JwtSigner } from '../keys/jwt.js';
@@ -117,7 +117,7 @@ export class TokenService {
    * new family. `source` is what the grant redeems (a code): it is claimed in the same transaction.
    */
   async issue(grant: Grant, opts: { withRefresh: boolean; source?: TokenSource }, req: RequestInfo): Promise<TokenSet> {
-    const familyId = randomUUID();
+    const familyId = timeOrderedId();
     const withRefresh = opts.withRefresh && this.config.refreshTokens.enabled;
     const prepared = await this.prepare(grant, {
       familyId,
@@ -408,12 +408,12 @@ export class TokenService {
       let expiresAt = new Date(Date.now() + this.config.tokenProfiles[grant.client.tokenProfile].refresh * 1000);
       // A rotated refresh token never outlives the one it replaces: rotation is not a way to extend a grant.
       if (opts.refreshNotAfter && opts.refreshNotAfter < expiresAt) expiresAt = opts.refreshNotAfter;
-      const id = randomUUID();
-      rows.push(tokenRow(refreshValue, 'refresh', opts.refresh, { id, jti: randomUUID(), familyId: opts.familyId, parentId: opts.parentId, expiresAt }));
+      const id = timeOrderedId();
+      rows.push(tokenRow(refreshValue, 'refresh', opts.refresh, { id, jti: timeOrderedId(), familyId: opts.familyId, parentId: opts.parentId, expiresAt }));
       accessParent = id;
     }
     const access = await this.signAccessToken(grant);
-    const accessId = randomUUID();
+    const accessId = timeOrderedId();
     rows.push(tokenRow(access.value, 'access', grant, { id: accessId, jti: access.jti, familyId: opts.familyId, parentId: accessParent, expiresAt: access.expiresAt }));
     const response = await this.response(grant, access, refreshValue);
     this.metrics.tokenGenerationDuration.observe({ provider: 'local' }, secondsSince(started));
@@ -424,7 +424,7 @@ export class TokenService {
     const now = new Date();
     const lifetime = this.accessLifetime(grant);
     const expiresAt = new Date(now.getTime() + lifetime * 1000);
-    const jti = randomUUID();
+    const jti = timeOrderedId();
     const subject = accessTokenSubject(grant.user?.id ?? null, grant.client.clientId);
     const value = await this.signer.sign(
       {

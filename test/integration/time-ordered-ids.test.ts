@@ -1,0 +1,69 @@
+// Token and audit event rows get time-ordered ids (UUID v7, domain/ids.ts) on every issuing path:
+// client_credentials through the group commit, and code, refresh and their audit events through
+// Prisma; a later row's id sorts after an earlier one's.
+import { createClient } from '../helpers/clients.js';
+import { freshGrantParties, refresh, tokensFromCode } from '../helpers/grants.js';
+import { postForm } from '../helpers/oauth.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+const ascending = (ids: string[]) => ids.every((id, i) => i === 0 || id > ids[i - 1]!);
+
+test('client_credentials tokens and their audit events: v7 ids, jti and family, in issuing order', async () => {
+  const svc = await createClient(server, { type: 'confidential', clientCredentials: true, authCode: false, scopes: 'read' });
+  const client = await server.authgate.db.oAuthClient.findUniqueOrThrow({ where: { clientId: svc.clientId } });
+  const jtis: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const res = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', client_id: svc.clientId, client_secret: svc.clientSecret! });
+    expect(res.status).toBe(200);
+    const claims = JSON.parse(Buffer.from(String(res.json.access_token).split('.')[1]!, 'base64url').toString()) as { jti: string };
+    jtis.push(claims.jti);
+  }
+  const rows = await server.authgate.db.token.findMany({ where: { clientId: client.id } });
+  expect(rows).toHaveLength(5);
+  for (const row of rows) {
+    expect(row.id).toMatch(V7);
+    expect(row.jti).toMatch(V7);
+    expect(row.familyId).toMatch(V7);
+  }
+  const byJti = new Map(rows.map((r) => [r.jti, r]));
+  // In the order the tokens were answered: ids and jtis ascend.
+  expect(ascending(jtis)).toBe(true);
+  expect(ascending(jtis.map((jti) => byJti.get(jti)!.id))).toBe(true);
+
+  await server.authgate.services.audit.flush();
+  const events = await server.authgate.db.auditEvent.findMany({ where: { clientId: svc.clientId, eventType: 'ACCESS_TOKEN_ISSUED' } });
+  expect(events).toHaveLength(5);
+  for (const event of events) expect(event.id).toMatch(V7);
+});
+
+test('code exchange and refresh: access and refresh token rows and the audit events have v7 ids, the later ones sorting later', async () => {
+  const { user, client } = await freshGrantParties(server);
+  const first = await tokensFromCode(server, user, client);
+  const refreshed = await refresh(server, client, first.refresh_token);
+  expect(refreshed.status).toBe(200);
+  const rows = await server.authgate.db.token.findMany({ where: { clientId: client.id }, orderBy: { createdAt: 'asc' } });
+  // Access + refresh from the code, then the refreshed access token (fixed refresh tokens by default).
+  expect(rows.length).toBeGreaterThanOrEqual(3);
+  for (const row of rows) {
+    expect(row.id).toMatch(V7);
+    expect(row.jti).toMatch(V7);
+    expect(row.familyId).toMatch(V7);
+  }
+  const firstIds = rows.filter((r) => r.parentId === null).map((r) => r.id);
+  const laterIds = rows.filter((r) => r.parentId !== null).map((r) => r.id);
+  expect(laterIds.length).toBeGreaterThan(0);
+  expect(Math.min(...laterIds.map((id) => firstIds.filter((f) => f < id).length))).toBe(firstIds.length);
+
+  await server.authgate.services.audit.flush();
+  const events = await server.authgate.db.auditEvent.findMany({ where: { clientId: client.clientId } });
+  expect(events.length).toBeGreaterThan(0);
+  for (const event of events) expect(event.id).toMatch(V7);
+});
