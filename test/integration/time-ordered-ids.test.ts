@@ -15,6 +15,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const ascending = (ids: string[]) => ids.every((id, i) => i === 0 || id > ids[i - 1]!);
+const jtiOf = (token: unknown) => (JSON.parse(Buffer.from(String(token).split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
 
 test('client_credentials tokens and their audit events: v7 ids, jti and family, in issuing order', async () => {
   const svc = await createClient(server, { type: 'confidential', clientCredentials: true, authCode: false, scopes: 'read' });
@@ -23,8 +24,7 @@ test('client_credentials tokens and their audit events: v7 ids, jti and family, 
   for (let i = 0; i < 5; i++) {
     const res = await postForm(`${server.url}/oauth/token`, { grant_type: 'client_credentials', client_id: svc.clientId, client_secret: svc.clientSecret! });
     expect(res.status).toBe(200);
-    const claims = JSON.parse(Buffer.from(String(res.json.access_token).split('.')[1]!, 'base64url').toString()) as { jti: string };
-    jtis.push(claims.jti);
+    jtis.push(jtiOf(res.json.access_token));
   }
   const rows = await server.authgate.db.token.findMany({ where: { clientId: client.id } });
   expect(rows).toHaveLength(5);
@@ -49,18 +49,22 @@ test('code exchange and refresh: access and refresh token rows and the audit eve
   const first = await tokensFromCode(server, user, client);
   const refreshed = await refresh(server, client, first.refresh_token);
   expect(refreshed.status).toBe(200);
-  const rows = await server.authgate.db.token.findMany({ where: { clientId: client.id }, orderBy: { createdAt: 'asc' } });
-  // Access + refresh from the code, then the refreshed access token (fixed refresh tokens by default).
-  expect(rows.length).toBeGreaterThanOrEqual(3);
+  const rows = await server.authgate.db.token.findMany({ where: { clientId: client.id } });
+  // The code's refresh token and access token, then the refreshed access token (fixed refresh tokens by default).
+  expect(rows).toHaveLength(3);
   for (const row of rows) {
     expect(row.id).toMatch(V7);
     expect(row.jti).toMatch(V7);
     expect(row.familyId).toMatch(V7);
   }
-  const firstIds = rows.filter((r) => r.parentId === null).map((r) => r.id);
-  const laterIds = rows.filter((r) => r.parentId !== null).map((r) => r.id);
-  expect(laterIds.length).toBeGreaterThan(0);
-  expect(Math.min(...laterIds.map((id) => firstIds.filter((f) => f < id).length))).toBe(firstIds.length);
+  const byJti = (token: unknown) => rows.find((r) => r.jti === jtiOf(token))!;
+  const refreshRow = rows.find((r) => r.category === 'refresh')!;
+  const firstAccess = byJti(first.access_token);
+  const secondAccess = byJti(refreshed.json.access_token);
+  // Made in this order: the refresh row first (the access token names it as its parent).
+  expect(firstAccess.parentId).toBe(refreshRow.id);
+  expect(ascending([refreshRow.id, firstAccess.id, secondAccess.id])).toBe(true);
+  expect(ascending([firstAccess.jti, secondAccess.jti])).toBe(true);
 
   await server.authgate.services.audit.flush();
   const events = await server.authgate.db.auditEvent.findMany({ where: { clientId: client.clientId } });
