@@ -53,7 +53,9 @@ export class Params {
     for (const [key, value] of entries) {
       if (screen === 'now') refuseControlCharacters(key, value);
       else if (hasControlCharacters(value)) withControlCharacters.add(key);
-      values.set(key, [...(values.get(key) ?? []), value]);
+      const known = values.get(key);
+      if (known) known.push(value);
+      else values.set(key, [value]);
     }
     return new Params(values, new Set(structured), withControlCharacters);
   }

@@ -32,13 +32,16 @@ export function requestLog(logger: Logger) {
       // Route patterns (/oauth/token) rather than paths where the router matched one: fewer distinct values.
       const route = (ctx as Context & { _matchedRoute?: unknown })._matchedRoute;
       // Load balancers poll /health every few seconds: those lines only at debug.
-      ctx.state.log[ctx.path === '/health' ? 'debug' : 'info']('request', {
-        method: ctx.method,
-        path: ctx.path,
-        ...(typeof route === 'string' ? { route } : {}),
-        status: ctx.status,
-        duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-      });
+      const level = ctx.path === '/health' ? 'debug' : 'info';
+      if (ctx.state.log.enabled(level)) {
+        ctx.state.log[level]('request', {
+          method: ctx.method,
+          path: ctx.path,
+          ...(typeof route === 'string' ? { route } : {}),
+          status: ctx.status,
+          duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        });
+      }
     }
   };
 }

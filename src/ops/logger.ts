@@ -13,6 +13,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
   /** A logger whose every line carries `bindings` (e.g. the request id). */
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether lines of `level` are written: a line that is not needs not be built. */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 // Field names whose values are credentials, at the top level of a line or inside the objects a line
@@ -66,8 +68,47 @@ function wrap(p: Pino): Logger {
     info: (msg, fields) => p.info(fields ?? {}, msg),
     warn: (msg, fields) => p.warn(fields ?? {}, msg),
     error: (msg, fields) => p.error(fields ?? {}, msg),
-    child: (bindings) => wrap(p.child(bindings)),
+    child: (bindings) => new LazyChild(p, bindings),
+    enabled: (level) => p.isLevelEnabled(level),
   };
+}
+
+/**
+ * A child logger made when it first writes a line. Every request gets one (request-log.ts), and most
+ * requests never log at an enabled level: pino's child() serialises its bindings through the
+ * redaction at creation, a few microseconds a request on the token endpoints. A line whose level is
+ * off makes no child. The lines are the same as from `p.child(bindings)` made at once.
+ */
+class LazyChild implements Logger {
+  private made?: Logger;
+  constructor(
+    private readonly parent: Pino,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+  private real(): Logger {
+    return (this.made ??= wrap(this.parent.child(this.bindings)));
+  }
+  private line(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
+    if (this.parent.isLevelEnabled(level)) this.real()[level](msg, fields);
+  }
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.line('debug', msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.line('info', msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.line('warn', msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.line('error', msg, fields);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return this.real().child(bindings);
+  }
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean {
+    return this.parent.isLevelEnabled(level);
+  }
 }
 
 export function errorFields(err: unknown): Record<string, unknown> {

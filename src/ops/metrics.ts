@@ -33,6 +33,31 @@ export function secondsSince(startNs: bigint): number {
   return Number(process.hrtime.bigint() - startNs) / 1e9;
 }
 
+/**
+ * A counter with one label that the hottest requests move (cache hits, token validations: five times
+ * an introspection). Counted in a Map and added to the prom-client counter whenever the counter is
+ * read (a scrape, `get()`), through prom-client's collect hook: its own `inc()` hashes and validates a
+ * labels object on every call, about 3 % of an introspection here. What a scrape shows is the same.
+ */
+function talliedCounter<L extends string>(config: { name: string; help: string; label: L; registers: Registry[] }): Counter<L> & { count(value: string): void } {
+  const pending = new Map<string, number>();
+  const counter = new Counter<L>({
+    name: config.name,
+    help: config.help,
+    labelNames: [config.label],
+    registers: config.registers,
+    collect() {
+      for (const [value, n] of pending) this.inc({ [config.label]: value } as Partial<Record<L, string>>, n);
+      pending.clear();
+    },
+  });
+  return Object.assign(counter, {
+    count(value: string): void {
+      pending.set(value, (pending.get(value) ?? 0) + 1);
+    },
+  });
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly r = [this.registry];
@@ -59,7 +84,7 @@ export class Metrics {
   readonly tokensIssued = new Counter({ name: 'oauth_tokens_issued_total', help: 'Tokens issued, by token_type (access, refresh) and grant_type', labelNames: ['token_type', 'grant_type'] as const, registers: this.r });
   readonly tokensRevoked = new Counter({ name: 'oauth_tokens_revoked_total', help: 'Tokens revoked, by reason (user_request, admin, rotation, security)', labelNames: ['reason'] as const, registers: this.r });
   readonly tokensRefreshed = new Counter({ name: 'oauth_tokens_refreshed_total', help: 'Refresh token grant requests, by result', labelNames: ['result'] as const, registers: this.r });
-  readonly tokenValidation = new Counter({ name: 'oauth_token_validation_total', help: 'Token validations (tokeninfo, userinfo, introspection), by result', labelNames: ['result'] as const, registers: this.r });
+  readonly tokenValidation = talliedCounter({ name: 'oauth_token_validation_total', help: 'Token validations (tokeninfo, userinfo, introspection), by result', label: 'result', registers: this.r });
   readonly tokensActive = new Gauge({ name: 'oauth_tokens_active', help: 'Unexpired, unrevoked tokens by token_type (refreshed on an interval)', labelNames: ['token_type'] as const, registers: this.r });
   readonly tokenGenerationDuration = new Histogram({ name: 'oauth_token_generation_duration_seconds', help: 'Time to sign and lay out a token set', labelNames: ['provider'] as const, registers: this.r });
   readonly tokenValidationDuration = new Histogram({ name: 'oauth_token_validation_duration_seconds', help: 'Time to validate a token', labelNames: ['provider'] as const, registers: this.r });
@@ -128,8 +153,8 @@ export class Metrics {
     registers: this.r,
   });
   readonly dbQueryErrors = new Counter({ name: 'database_query_errors_total', help: 'Failed database counts while refreshing gauges, by operation', labelNames: ['operation'] as const, registers: this.r });
-  readonly cacheHits = new Counter({ name: 'cache_hits_total', help: 'Cache lookups answered from the cache, by cache (client, user, token)', labelNames: ['cache'] as const, registers: this.r });
-  readonly cacheMisses = new Counter({ name: 'cache_misses_total', help: 'Cache lookups that went to the database, by cache (client, user, token)', labelNames: ['cache'] as const, registers: this.r });
+  readonly cacheHits = talliedCounter({ name: 'cache_hits_total', help: 'Cache lookups answered from the cache, by cache (client, user, token)', label: 'cache', registers: this.r });
+  readonly cacheMisses = talliedCounter({ name: 'cache_misses_total', help: 'Cache lookups that went to the database, by cache (client, user, token)', label: 'cache', registers: this.r });
 
   private processMetrics = false;
 
@@ -148,11 +173,11 @@ export class Metrics {
   }
 
   cacheHit(cache: CacheName): void {
-    this.cacheHits.inc({ cache: CACHE_NAMES.has(cache) ? cache : 'other' });
+    this.cacheHits.count(CACHE_NAMES.has(cache) ? cache : 'other');
   }
 
   cacheMiss(cache: CacheName): void {
-    this.cacheMisses.inc({ cache: CACHE_NAMES.has(cache) ? cache : 'other' });
+    this.cacheMisses.count(CACHE_NAMES.has(cache) ? cache : 'other');
   }
 
   /** An external identity provider's callback ended (`provider`: github, gitea, microsoft, gitlab, ...). */

@@ -104,7 +104,7 @@ export class IntrospectionService {
         : row.expiresAt <= new Date()
           ? 'expired'
           : 'valid';
-    this.metrics.tokenValidation.inc({ result });
+    this.metrics.tokenValidation.count(result);
     this.metrics.tokenValidationDuration.observe({ provider: 'local' }, secondsSince(started));
     if (!row || result !== 'valid') return INACTIVE;
     // The refresh token's audience is what its access tokens will be issued for: the granted

@@ -238,7 +238,7 @@ export class TokenService {
       result = 'valid';
       return valid;
     } finally {
-      this.metrics.tokenValidation.inc({ result });
+      this.metrics.tokenValidation.count(result);
       this.metrics.tokenValidationDuration.observe({ provider: 'local' }, secondsSince(started));
     }
   }
@@ -276,7 +276,7 @@ export class TokenService {
       this.caches.clientById(token.clientId, () => this.db.oAuthClient.findUnique({ where: { id: token.clientId } })),
     ]);
     if ((token.userId && !user?.active) || !client?.active) throw new InvalidToken();
-    return { token: { ...token, user, client }, claims };
+    return { token: withOwners(token, user, client), claims };
   }
 
   /** Revokes every token of a family (a refresh token and what was issued from it), in one transaction. */
@@ -498,6 +498,19 @@ function claimsOf(token: Token, value: string): Readonly<Record<string, unknown>
   let claims = decodedClaims.get(token);
   if (!claims) decodedClaims.set(token, (claims = Object.freeze(payloadOf(value))));
   return claims;
+}
+
+// On a cache hit the token, user and client rows are the caches' frozen objects, the same from one
+// check to the next: the token joined with them is built once per such triple (it was a copy of some
+// twenty fields on every introspection), and frozen like them.
+const joined = new WeakMap<Token, ActiveAccessToken['token']>();
+function withOwners(token: Token, user: User | null, client: OAuthClient): ActiveAccessToken['token'] {
+  if (!Object.isFrozen(token)) return { ...token, user, client };
+  const known = joined.get(token);
+  if (known && known.user === user && known.client === client) return known;
+  const made = Object.freeze({ ...token, user, client });
+  joined.set(token, made);
+  return made;
 }
 
 /** Stores a token by the hash of its value, never the value. */
