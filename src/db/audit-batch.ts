@@ -26,8 +26,25 @@ export const AUDIT_COLUMNS = [
   'createdAt',
 ] as const satisfies readonly (keyof Row)[];
 
+/** Each column's PostgreSQL type, for statements that bind a whole column as one array (unnest). */
+export const AUDIT_PG_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
+  id: 'text',
+  eventType: 'text',
+  severity: '"Severity"',
+  success: 'boolean',
+  actorUserId: 'text',
+  actorUsername: 'text',
+  subjectType: 'text',
+  subjectId: 'text',
+  clientId: 'text',
+  ipAddress: 'text',
+  userAgent: 'text',
+  details: 'text',
+  createdAt: 'timestamp(3)',
+};
+
 // PostgreSQL needs the enum column's type named; SQLite stores it as text.
-const PG_CASTS: Partial<Record<(typeof AUDIT_COLUMNS)[number], string>> = { severity: '::"Severity"' };
+const PG_CASTS: Partial<Record<(typeof AUDIT_COLUMNS)[number], string>> = { severity: `::${AUDIT_PG_TYPES.severity}` };
 
 // How many values one statement may bind: SQLITE_MAX_VARIABLE_NUMBER as compiled into the SQLite that
 // better-sqlite3 bundles (32766, the default since SQLite 3.32), and PostgreSQL's wire protocol, which

@@ -14,7 +14,7 @@
 import pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import { Worker } from 'node:worker_threads';
-import { AUDIT_COLUMNS, auditRowValues } from './audit-batch.js';
+import { AUDIT_COLUMNS, AUDIT_PG_TYPES, auditRowValues } from './audit-batch.js';
 import { SQLITE_BUSY_TIMEOUT_MS, sqliteTurn, type Db, type Prisma } from './client.js';
 import type { SqliteTurn } from './sqlite-serialized.js';
 
@@ -152,21 +152,6 @@ const pgTime = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
 // four (BEGIN, two INSERTs, COMMIT): each round trip waited for PostgreSQL's process to be scheduled
 // and answer while the batch's requests waited. Each audit row names its token (the last array), and
 // only rows whose token is in `written` are inserted.
-const AUDIT_PG_TYPES: Record<(typeof AUDIT_COLUMNS)[number], string> = {
-  id: 'text',
-  eventType: 'text',
-  severity: '"Severity"',
-  success: 'boolean',
-  actorUserId: 'text',
-  actorUsername: 'text',
-  subjectType: 'text',
-  subjectId: 'text',
-  clientId: 'text',
-  ipAddress: 'text',
-  userAgent: 'text',
-  details: 'text',
-  createdAt: 'timestamp(3)',
-};
 const PG_TOKEN_PARAMS = 10;
 const PG_ISSUE = `
   WITH "written" AS (

@@ -14,6 +14,10 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** Every token row's id, jti and family are v7. */
+function expectTimeOrdered(rows: { id: string; jti: string; familyId: string }[]): void {
+  for (const row of rows) for (const id of [row.id, row.jti, row.familyId]) expect(id).toMatch(V7);
+}
 const ascending = (ids: string[]) => ids.every((id, i) => i === 0 || id > ids[i - 1]!);
 const jtiOf = (token: unknown) => (JSON.parse(Buffer.from(String(token).split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
 
@@ -28,11 +32,7 @@ test('client_credentials tokens and their audit events: v7 ids, jti and family, 
   }
   const rows = await server.authgate.db.token.findMany({ where: { clientId: client.id } });
   expect(rows).toHaveLength(5);
-  for (const row of rows) {
-    expect(row.id).toMatch(V7);
-    expect(row.jti).toMatch(V7);
-    expect(row.familyId).toMatch(V7);
-  }
+  expectTimeOrdered(rows);
   const byJti = new Map(rows.map((r) => [r.jti, r]));
   // In the order the tokens were answered: ids and jtis ascend.
   expect(ascending(jtis)).toBe(true);
@@ -52,11 +52,7 @@ test('code exchange and refresh: access and refresh token rows and the audit eve
   const rows = await server.authgate.db.token.findMany({ where: { clientId: client.id } });
   // The code's refresh token and access token, then the refreshed access token (fixed refresh tokens by default).
   expect(rows).toHaveLength(3);
-  for (const row of rows) {
-    expect(row.id).toMatch(V7);
-    expect(row.jti).toMatch(V7);
-    expect(row.familyId).toMatch(V7);
-  }
+  expectTimeOrdered(rows);
   const byJti = (token: unknown) => rows.find((r) => r.jti === jtiOf(token))!;
   const refreshRow = rows.find((r) => r.category === 'refresh')!;
   const firstAccess = byJti(first.access_token);
