@@ -37,6 +37,17 @@ export function sqliteTurn(db: Db): Promise<SqliteTurn> {
 /** SQLite's busy timeout on every connection (Prisma's and the issuance writer's): how long a writer waits for another. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * Run on every SQLite connection this server opens (Prisma's and the issuance writer's). better-sqlite3
+ * is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: a connection that opens a database already in WAL
+ * mode (every connection after the migration runner's) runs with synchronous=NORMAL, where a commit is
+ * written to the WAL but not flushed to the disk. Such a commit survives the process being killed, not
+ * a power cut or an operating-system crash, after which the last commits can be gone: tokens already
+ * answered, their audit events, a revocation (the token would work again). FULL flushes the WAL at
+ * every commit, as PostgreSQL does by default (synchronous_commit=on).
+ */
+export const SQLITE_CONNECTION_SETUP = 'PRAGMA synchronous = FULL;';
+
 export function createPrismaClient(database: DatabaseConfig): Db {
   if (database.dialect === 'sqlite') {
     mkdirSync(dirname(database.file), { recursive: true });
@@ -46,7 +57,10 @@ export function createPrismaClient(database: DatabaseConfig): Db {
     let connected!: (turn: SqliteTurn) => void;
     const turn = new Promise<SqliteTurn>((resolve) => (connected = resolve));
     const client = new SqliteClient({
-      adapter: serializeSqliteAdapter(new PrismaBetterSqlite3({ url: `file:${database.file}`, timeout: SQLITE_BUSY_TIMEOUT_MS }), (t) => connected(t)),
+      adapter: serializeSqliteAdapter(new PrismaBetterSqlite3({ url: `file:${database.file}`, timeout: SQLITE_BUSY_TIMEOUT_MS }), {
+        setup: SQLITE_CONNECTION_SETUP,
+        onConnect: (t) => connected(t),
+      }),
     });
     sqliteTurns.set(client, turn);
     return client;

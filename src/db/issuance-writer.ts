@@ -15,7 +15,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config/env.js';
 import { Worker } from 'node:worker_threads';
 import { AUDIT_COLUMNS, AUDIT_PG_TYPES, auditRowValues } from './audit-batch.js';
-import { SQLITE_BUSY_TIMEOUT_MS, sqliteTurn, type Db, type Prisma } from './client.js';
+import { SQLITE_BUSY_TIMEOUT_MS, SQLITE_CONNECTION_SETUP, sqliteTurn, type Db, type Prisma } from './client.js';
 import type { SqliteTurn } from './sqlite-serialized.js';
 
 /** A client-only access token row (no user, no parent, nothing redeemed). */
@@ -74,6 +74,7 @@ const SQLITE_POLL = `UPDATE "device_codes" SET "lastPolledAt" = ?, "interval" = 
 const SQLITE_WORKER = new URL('./sqlite-issuance-worker.js', import.meta.url);
 
 type WorkerAnswer = { id: number; results: boolean[] } | { id: number; error: { message: string; code?: string } };
+type WorkerRequestKind = 'issue' | 'polls' | 'flushes';
 
 /** Writes through sqlite-issuance-worker.js (a thread with its own connection): the fsync of a commit never stalls the event loop. */
 export class SqliteIssuanceStore implements IssuanceStore {
@@ -100,7 +101,13 @@ export class SqliteIssuanceStore implements IssuanceStore {
     await this.turn.run(() => this.send('polls', items));
   }
 
-  private send(kind: 'issue' | 'polls', items: unknown[]): Promise<boolean[]> {
+  /** Whether the writer's connection flushes the WAL at every commit (SQLITE_CONNECTION_SETUP took effect). */
+  async flushesEveryCommit(): Promise<boolean> {
+    const [flushes] = await this.send('flushes', []);
+    return flushes === true;
+  }
+
+  private send(kind: WorkerRequestKind, items: unknown[]): Promise<boolean[]> {
     const id = this.nextId++;
     return new Promise<boolean[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -111,7 +118,7 @@ export class SqliteIssuanceStore implements IssuanceStore {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(SQLITE_WORKER, { workerData: { ...this.settings, tokenSql: SQLITE_TOKEN, auditSql: SQLITE_AUDIT, pollSql: SQLITE_POLL } });
+    const worker = new Worker(SQLITE_WORKER, { workerData: { ...this.settings, setup: SQLITE_CONNECTION_SETUP, tokenSql: SQLITE_TOKEN, auditSql: SQLITE_AUDIT, pollSql: SQLITE_POLL } });
     worker.on('message', (answer: WorkerAnswer) => {
       const waiting = this.pending.get(answer.id);
       this.pending.delete(answer.id);

@@ -1,6 +1,7 @@
 // @ts-check
 // The SQLite half of the issuance group commit (issuance-writer.ts), on a thread of its own with a
-// connection of its own. A commit in WAL mode with synchronous=FULL waits for an fsync of the WAL, and
+// connection of its own. A commit waits for an fsync of the WAL (synchronous=FULL, set by the
+// connection setup client.ts gives every connection), and
 // better-sqlite3 only works synchronously: on the main thread that wait stalled every request (a fifth
 // of the token endpoint's time), and nothing could arrive to join the next batch. Here the main thread
 // keeps serving while a batch commits, and what arrives meanwhile becomes the next batch.
@@ -15,9 +16,10 @@ import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /**
- * @typedef {{ file: string, busyTimeoutMs: number, tokenSql: string, auditSql: string, pollSql: string }} Settings
+ * @typedef {{ file: string, busyTimeoutMs: number, setup: string, tokenSql: string, auditSql: string, pollSql: string }} Settings
  * @typedef {[unknown[], unknown[] | null]} Item the token row's parameters, the audit row's (or null)
- * @typedef {{ id: number, kind: 'issue' | 'polls', items: string }} Request items as JSON: Item[] to issue, parameter lists of pollSql for polls
+ * @typedef {{ id: number, kind: 'issue' | 'polls' | 'flushes', items: string }} Request items as JSON: Item[] to issue, parameter
+ *   lists of pollSql for polls; 'flushes' asks whether this connection flushes the WAL at every commit (synchronous FULL or EXTRA)
  * @typedef {{ id: number, results: boolean[] } | { id: number, error: { message: string, code?: string } }} Answer
  */
 
@@ -25,6 +27,7 @@ if (parentPort) {
   const port = parentPort;
   const settings = /** @type {Settings} */ (workerData);
   const db = new Database(settings.file, { timeout: settings.busyTimeoutMs });
+  db.exec(settings.setup);
   const token = db.prepare(settings.tokenSql);
   const audit = db.prepare(settings.auditSql);
   const poll = db.prepare(settings.pollSql);
@@ -41,7 +44,11 @@ if (parentPort) {
     let answer;
     try {
       const parsed = JSON.parse(items);
-      answer = { id, results: kind === 'polls' ? recordPolls.immediate(parsed) : write.immediate(parsed) };
+      answer = {
+        id,
+        results:
+          kind === 'flushes' ? [Number(db.pragma('synchronous', { simple: true })) >= 2] : kind === 'polls' ? recordPolls.immediate(parsed) : write.immediate(parsed),
+      };
     } catch (err) {
       const e = /** @type {{ message?: string, code?: string }} */ (err);
       answer = { id, error: { message: String(e.message ?? err), ...(typeof e.code === 'string' ? { code: e.code } : {}) } };

@@ -33,11 +33,16 @@ export interface SqliteTurn {
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export function serializeSqliteAdapter(factory: Factory, onConnect?: (turn: SqliteTurn) => void): Factory {
+/** `setup` runs on the connection once it is open, before anything else uses it (client.ts's SQLITE_CONNECTION_SETUP). */
+export function serializeSqliteAdapter(factory: Factory, opts: { setup: string; onConnect?: (turn: SqliteTurn) => void }): Factory {
   return new Proxy(factory, {
     get(target, prop, receiver) {
       if (prop === 'connect') {
-        return async () => serialize(await target.connect(), onConnect);
+        return async () => {
+          const adapter = await target.connect();
+          await adapter.executeScript(opts.setup);
+          return serialize(adapter, opts.onConnect);
+        };
       }
       if (prop === 'connectToShadowDb') {
         return async () => serialize(await target.connectToShadowDb());
