@@ -38,13 +38,13 @@ export function sqliteTurn(db: Db): Promise<SqliteTurn> {
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /**
- * Run on every SQLite connection this server opens (Prisma's and the issuance writer's). better-sqlite3
- * is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: a connection that opens a database already in WAL
- * mode (every connection after the migration runner's) runs with synchronous=NORMAL, where a commit is
- * written to the WAL but not flushed to the disk. Such a commit survives the process being killed, not
- * a power cut or an operating-system crash, after which the last commits can be gone: tokens already
- * answered, their audit events, a revocation (the token would work again). FULL flushes the WAL at
- * every commit, as PostgreSQL does by default (synchronous_commit=on).
+ * Run on every SQLite connection this server opens (Prisma's, the issuance writer's, the migration
+ * runner's). better-sqlite3 is compiled with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1: a connection that opens
+ * a database already in WAL mode (every connection after the first start's migration runner) runs with
+ * synchronous=NORMAL, where a commit is written to the WAL but not flushed to the disk. Such a commit
+ * survives the process being killed, not a power cut or an operating-system crash, after which the last
+ * commits can be gone: tokens already answered, their audit events, a revocation (the token would work
+ * again). FULL flushes the WAL at every commit, as PostgreSQL does by default (synchronous_commit=on).
  */
 export const SQLITE_CONNECTION_SETUP = 'PRAGMA synchronous = FULL;';
 
