@@ -73,6 +73,16 @@ const SQLITE_POLL = `UPDATE "device_codes" SET "lastPolledAt" = ?, "interval" = 
 
 const SQLITE_WORKER = new URL('./sqlite-issuance-worker.js', import.meta.url);
 
+// The writer's connection runs the setup every connection runs, and keeps its statement journals in
+// memory. A token's INSERT … SELECT may write several rows as far as SQLite knows, so inside the batch's
+// transaction SQLite keeps the pages it changes in a statement journal (to undo that statement alone),
+// and once a journal passes 64 KiB it moves to a temporary file. With the default (temp_store=FILE) nearly
+// every commit under load created, wrote and unlinked a file in /var/tmp: 14 µs of the writer's system
+// time a token (45 → 31 µs, bench load, alternated runs), and a commit that depended on a writable
+// temporary directory. Only here: on Prisma's connection it would also keep every temporary sort and
+// index of an admin query in memory, however large.
+const SQLITE_WRITER_SETUP = `${SQLITE_CONNECTION_SETUP} PRAGMA temp_store = MEMORY;`;
+
 type WorkerAnswer = { id: number; results: boolean[] } | { id: number; error: { message: string; code?: string } };
 type WorkerRequestKind = 'issue' | 'polls' | 'flushes';
 
@@ -118,7 +128,7 @@ export class SqliteIssuanceStore implements IssuanceStore {
 
   private thread(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(SQLITE_WORKER, { workerData: { ...this.settings, setup: SQLITE_CONNECTION_SETUP, tokenSql: SQLITE_TOKEN, auditSql: SQLITE_AUDIT, pollSql: SQLITE_POLL } });
+    const worker = new Worker(SQLITE_WORKER, { workerData: { ...this.settings, setup: SQLITE_WRITER_SETUP, tokenSql: SQLITE_TOKEN, auditSql: SQLITE_AUDIT, pollSql: SQLITE_POLL } });
     worker.on('message', (answer: WorkerAnswer) => {
       const waiting = this.pending.get(answer.id);
       this.pending.delete(answer.id);
