@@ -62,15 +62,39 @@ function keyWords(key: string): string[] {
     .filter(Boolean);
 }
 
+/** What a key's name alone says: it names a credential, a list of them (unless a count), or nothing. */
+type KeyKind = 'credential' | 'plural' | 'other';
+
+function classifyKey(key: string): KeyKind {
+  const words = keyWords(key);
+  const last = words.at(-1) ?? '';
+  if (CREDENTIAL_NOUNS.has(last) || CREDENTIAL_KEYS.has(words.join('_'))) return 'credential';
+  // id_token_hint, login_hint_token: a token passed as a hint is still a token.
+  if (last === 'hint' && words.at(-2) === 'token') return 'credential';
+  return CREDENTIAL_PLURALS.has(last) ? 'plural' : 'other';
+}
+
+// Every event of a kind has the same keys, so each name is classified once (splitting it into words
+// was a twentieth of a client_credentials token's main-thread time). Bounded: details may carry names
+// taken from a request (registration metadata); past the bound a new name is classified every time.
+const KEY_KINDS_MAX = 2000;
+const keyKinds = new Map<string, KeyKind>();
+
+function keyKind(key: string): KeyKind {
+  let kind = keyKinds.get(key);
+  if (kind === undefined) {
+    kind = classifyKey(key);
+    if (keyKinds.size < KEY_KINDS_MAX) keyKinds.set(key, kind);
+  }
+  return kind;
+}
+
 function isCredential(key: string, value: unknown): boolean {
   // A yes/no or an absent value reveals no secret, whatever its key says (`enableClientCredentials`).
   if (typeof value === 'boolean' || value === null) return false;
-  const words = keyWords(key);
-  const last = words.at(-1) ?? '';
-  if (CREDENTIAL_NOUNS.has(last) || CREDENTIAL_KEYS.has(words.join('_'))) return true;
-  // id_token_hint, login_hint_token: a token passed as a hint is still a token.
-  if (last === 'hint' && words.at(-2) === 'token') return true;
-  if (CREDENTIAL_PLURALS.has(last)) return typeof value !== 'number';
+  const kind = keyKind(key);
+  if (kind === 'credential') return true;
+  if (kind === 'plural') return typeof value !== 'number';
   return typeof value === 'string' && CREDENTIAL_VALUE.test(value);
 }
 

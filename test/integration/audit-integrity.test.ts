@@ -188,5 +188,11 @@ describe('audit integrity', () => {
     for (const secret of ['pw-1', 'secret-3', 'tok-5', 'code-9', 'verifier-12', 'csrf-13', 'Y3JlZC0xNg', 'bearer-17', 'eyJzdWIiOiIxOCJ9', 'tok-19', 'tok-20']) {
       expect(stored.details).not.toContain(secret);
     }
+
+    // Names are classified once and remembered; what a name's value is still decides each time: the
+    // same event again is masked the same, a count under a plural is kept, a list under it is not.
+    await server.authgate.services.audit.recordNow({ eventType: 'MASKING_PROBE_AGAIN', details: { ...credentials, ...kept, tokens: 7, note: 'a note', nested: { tokens: 8, codes: ['code-22'] } } });
+    const again = JSON.parse((await db.auditEvent.findFirstOrThrow({ where: { eventType: 'MASKING_PROBE_AGAIN' } })).details) as Record<string, unknown>;
+    expect(again).toEqual({ ...details, tokens: 7, note: 'a note', nested: { tokens: 8, codes: '[REDACTED]' } });
   });
 });
