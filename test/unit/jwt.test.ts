@@ -62,6 +62,23 @@ describe.each<[SigningAlgorithm, () => SigningKey]>([
     expect(payload.exp).toBe(Math.floor(expiresAt.getTime() / 1000));
   });
 
+  test('signatures asked for together are each made for their own claims; one that fails fails alone', async () => {
+    const subjects = Array.from({ length: 40 }, (_, i) => `user-${i}`);
+    // A claim JSON cannot encode makes that signature throw, in the middle of the others.
+    const results = await Promise.allSettled([
+      ...subjects.slice(0, 20).map((sub) => sign({ iss: ISSUER, sub })),
+      sign({ iss: ISSUER, sub: 'bad', count: 1n as unknown as number }),
+      ...subjects.slice(20).map((sub) => sign({ iss: ISSUER, sub })),
+    ]);
+    expect(results[20]).toMatchObject({ status: 'rejected', reason: expect.any(TypeError) });
+    const tokens = results.filter((r, i) => i !== 20).map((r) => (r as PromiseFulfilledResult<string>).value);
+    expect(new Set(tokens).size).toBe(subjects.length);
+    const payloads = await Promise.all(tokens.map((token) => signer.verify(token, { typ: AT, issuer: ISSUER })));
+    expect(payloads.map((p) => p.sub)).toEqual(subjects);
+    // And a signature asked for later, in another turn, is made too.
+    await expect(sign().then((token) => signer.verify(token, { typ: AT, issuer: ISSUER }))).resolves.toMatchObject({ sub: 'user-1' });
+  });
+
   test('rejects a different typ, compared exactly', async () => {
     const token = await sign();
     await expectInvalid(signer, token, { typ: 'JWT' });
