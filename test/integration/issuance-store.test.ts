@@ -1,11 +1,9 @@
 // The group commit's store (db/issuance-writer.ts), on the suite's database (SQLite, or PostgreSQL with
 // TEST_POSTGRES_URL): one batch writes each token whose client may receive it, each with its audit
 // event, atomically, and nothing for a token whose client was refused, not even its event.
-import { randomUUID } from 'node:crypto';
-import { createIssuanceStore, type Issuance, type IssuanceStore } from '../../src/db/issuance-writer.js';
-import type { OAuthClient } from '../../src/db/client.js';
-import { timeOrderedId } from '../../src/domain/ids.js';
+import { createIssuanceStore, type IssuanceStore } from '../../src/db/issuance-writer.js';
 import { freshGrantParties } from '../helpers/grants.js';
+import { clientIssuance } from '../helpers/issuances.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let server: TestServer;
@@ -21,34 +19,12 @@ afterAll(async () => {
   await server.close();
 });
 
-function issuance(client: OAuthClient, withAudit = true): Issuance {
-  const id = timeOrderedId();
-  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
-  return {
-    token: {
-      id,
-      tokenHash: randomUUID().replace(/-/g, '').repeat(2),
-      jti: timeOrderedId(),
-      scopes: 'read',
-      audience: '',
-      grantType: 'client_credentials',
-      clientId: client.id,
-      familyId: timeOrderedId(),
-      expiresAt: new Date(now.getTime() + 3600_000),
-      createdAt: now,
-    },
-    audit: withAudit
-      ? { id: timeOrderedId(), eventType: 'ACCESS_TOKEN_ISSUED', severity: 'INFO', success: true, clientId: client.clientId, subjectType: 'token', subjectId: id, details: JSON.stringify({ grant_type: 'client_credentials' }), createdAt: now }
-      : null,
-  };
-}
-
 test('a batch writes the tokens of clients that may receive them with their events, and nothing of a refused one', async () => {
   const db = server.authgate.db;
   const { client: active } = await freshGrantParties(server);
   const { client: disabled } = await freshGrantParties(server);
   await db.oAuthClient.update({ where: { id: disabled.id }, data: { active: false } });
-  const batch = [issuance(active), issuance(disabled), issuance(active, false), issuance(active)];
+  const batch = [clientIssuance(active), clientIssuance(disabled), clientIssuance(active, false), clientIssuance(active)];
   expect(await store.write(batch)).toEqual([true, false, true, true]);
 
   const tokens = await db.token.findMany({ where: { id: { in: batch.map((i) => i.token.id) } } });
@@ -64,11 +40,11 @@ test('a batch writes the tokens of clients that may receive them with their even
 test('a batch that cannot be written fails whole: neither its tokens nor its events stay', async () => {
   const db = server.authgate.db;
   const { client } = await freshGrantParties(server);
-  const first = issuance(client);
+  const first = clientIssuance(client);
   expect(await store.write([first])).toEqual([true]);
   // The second row repeats the first's token hash (unique): the statement fails, and the new row before it goes too.
-  const fresh = issuance(client);
-  const clash = { ...issuance(client), token: { ...issuance(client).token, tokenHash: first.token.tokenHash } };
+  const fresh = clientIssuance(client);
+  const clash = { ...clientIssuance(client), token: { ...clientIssuance(client).token, tokenHash: first.token.tokenHash } };
   await expect(store.write([fresh, clash])).rejects.toThrow();
   expect(await db.token.count({ where: { id: { in: [fresh.token.id, clash.token.id] } } })).toBe(0);
   expect(await db.auditEvent.count({ where: { id: { in: [fresh.audit!.id, clash.audit!.id] } } })).toBe(0);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createPrismaClient, type Db, type OAuthClient } from '../../src/db/client.js';
 import { createIssuanceStore, type Issuance } from '../../src/db/issuance-writer.js';
 import { runMigrations } from '../../src/db/migrate.js';
-import { timeOrderedId } from '../../src/domain/ids.js';
+import { clientIssuance } from '../helpers/issuances.js';
 
 const BATCHES = 50;
 const BATCH_SIZE = 20;
@@ -43,26 +43,6 @@ afterAll(async () => {
   rmSync(tempDir, { recursive: true, force: true });
 });
 
-function issuance(): Issuance {
-  const id = timeOrderedId();
-  const now = new Date();
-  return {
-    token: {
-      id,
-      tokenHash: randomUUID().replace(/-/g, '').repeat(2),
-      jti: timeOrderedId(),
-      scopes: 'profile',
-      audience: '',
-      grantType: 'client_credentials',
-      clientId: client.id,
-      familyId: timeOrderedId(),
-      expiresAt: new Date(now.getTime() + 3600_000),
-      createdAt: now,
-    },
-    audit: { id: timeOrderedId(), eventType: 'ACCESS_TOKEN_ISSUED', severity: 'INFO', success: true, clientId: client.clientId, subjectType: 'token', subjectId: id, details: '{}', createdAt: now },
-  };
-}
-
 /** What appeared in the temporary directory while `work` ran (names; inotify reports even a file unlinked at once). */
 async function tempFilesDuring(work: () => Promise<void>): Promise<string[]> {
   const seen: string[] = [];
@@ -89,7 +69,7 @@ test('with the default settings, batches of token and audit rows spill their sta
     }
   });
   const files = await tempFilesDuring(async () => {
-    for (let b = 0; b < BATCHES; b++) writeBatch.immediate(Array.from({ length: BATCH_SIZE }, issuance));
+    for (let b = 0; b < BATCHES; b++) writeBatch.immediate(Array.from({ length: BATCH_SIZE }, () => clientIssuance(client)));
   });
   expect(files.length).toBeGreaterThan(0);
 });
@@ -98,7 +78,7 @@ test("the issuance writer's batches create no temporary file", async () => {
   const store = await createIssuanceStore({ dialect: 'sqlite', file }, db);
   try {
     const files = await tempFilesDuring(async () => {
-      for (let b = 0; b < BATCHES; b++) expect(await store.write(Array.from({ length: BATCH_SIZE }, issuance))).toEqual(Array(BATCH_SIZE).fill(true));
+      for (let b = 0; b < BATCHES; b++) expect(await store.write(Array.from({ length: BATCH_SIZE }, () => clientIssuance(client)))).toEqual(Array(BATCH_SIZE).fill(true));
     });
     expect(files).toEqual([]);
     expect(await db.token.count({ where: { clientId: client.id } })).toBeGreaterThanOrEqual(BATCHES * BATCH_SIZE);
