@@ -94,7 +94,7 @@ export function createJwtSigner(
     alg,
     kid,
 
-    sign(claims, { typ, expiresAt, issuedAt }) {
+    async sign(claims, { typ, expiresAt, issuedAt }) {
       const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
       return signCompact(typ, { ...claims, iat: seconds(issuedAt ?? new Date()), exp: seconds(expiresAt) });
     },
