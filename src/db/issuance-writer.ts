@@ -63,7 +63,8 @@ export interface IssuanceStore {
 // written here read back exactly like rows Prisma wrote.
 const sqliteTime = (d: Date) => d.toISOString().replace('Z', '+00:00');
 
-const SQLITE_TOKEN = `
+/** The writer's token INSERT (exported for the test that shows why its connection keeps statement journals in memory). */
+export const SQLITE_TOKEN = `
   INSERT INTO "tokens" ("id", "tokenHash", "jti", "category", "scopes", "audience", "grantType", "clientId", "familyId", "expiresAt", "createdAt")
   SELECT ?, ?, ?, 'access', ?, ?, ?, "id", ?, ?, ? FROM "oauth_clients" WHERE "id" = ? AND "active" = 1 AND "approvalStatus" = 'approved'`;
 

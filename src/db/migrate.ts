@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../domain/errors.js';
-import { SQLITE_CONNECTION_SETUP } from './client.js';
+import { SQLITE_BUSY_TIMEOUT_MS, SQLITE_CONNECTION_SETUP } from './client.js';
 
 export type MigrationTarget = { dialect: 'sqlite'; file: string } | { dialect: 'postgresql'; url: string };
 
@@ -83,7 +83,7 @@ function migrateSqlite(file: string, migrations: Migration[]): { applied: string
     // WAL is a property of the file, so setting it here covers every later connection (the Prisma adapter's too).
     db.pragma('journal_mode = WAL');
     db.exec(SQLITE_CONNECTION_SETUP);
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`);
     const readApplied = () => db.prepare(`SELECT name, checksum FROM ${TABLE} ORDER BY name`).all() as AppliedRow[];
