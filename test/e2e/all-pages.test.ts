@@ -1,6 +1,7 @@
 // Every page the server renders, found from the page router itself (so a new page is covered without
 // editing this test): screenshots at desktop (1280 px) and phone (390 px) width under test/artifacts/,
-// and a failure on any console error (CSP violations included) or horizontal overflow.
+// and a failure on any console error (CSP violations included), horizontal overflow, or a filter row whose
+// one-line controls differ in height.
 import type Router from '@koa/router';
 import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/env.js';
@@ -92,6 +93,27 @@ async function unlabelledControls(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * Filter rows whose one-line controls are not all of one height (their labels then sit at different
+ * heights above a row whose controls line up at the bottom: a select's text box ignores the line height
+ * a text input inherits), or whose Filter button is a second primary button on the page.
+ */
+async function unevenFilterRows(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const bad: string[] = [];
+    for (const form of Array.from(document.querySelectorAll('form.filters'))) {
+      const controls = Array.from(form.querySelectorAll('input[type=text], input[type=search], select:not([multiple])'));
+      const heights = controls.map((el) => Math.round(el.getBoundingClientRect().height));
+      if (new Set(heights).size > 1) bad.push(`${form.getAttribute('aria-label') ?? 'a filter form'}: controls ${heights.join(', ')} px high`);
+      // One primary action a page: beside a primary "New …" in the page head, Filter is a secondary button.
+      const headPrimary = document.querySelector('.page-head .button:not(.secondary), .page-head button:not(.secondary)');
+      const filterPrimary = form.querySelector('button[type=submit]:not(.secondary)');
+      if (headPrimary && filterPrimary) bad.push(`${form.getAttribute('aria-label') ?? 'a filter form'}: a second primary button beside "${headPrimary.textContent?.trim()}"`);
+    }
+    return bad;
+  });
+}
+
 /** An authorization request of the public web client created above: its consent page. */
 function authorizeRequest(): string {
   const query = new URLSearchParams({
@@ -119,7 +141,7 @@ test('the router has the pages the issue lists', () => {
   }
 }, 180_000);
 
-test('every page renders without console errors and without horizontal overflow at 1280 and 390 px', async () => {
+test('every page renders without console errors, without horizontal overflow at 1280 and 390 px, and with even filter rows whose Filter is not a second primary button', async () => {
   const results: string[] = [];
   const signedIn = await watchedContext(browser);
   const signedOut = await watchedContext(browser);
@@ -136,6 +158,7 @@ test('every page renders without console errors and without horizontal overflow 
     if (status >= 400) results.push(`${path}: HTTP ${status}`);
     if (overflow.desktop > 0 || overflow.phone > 0) results.push(`${path}: overflows by ${overflow.desktop} px (desktop) / ${overflow.phone} px (phone)`);
     for (const control of await unlabelledControls(page)) results.push(`${path}: ${control} has no accessible name or is kept out of the keyboard order`);
+    for (const row of await unevenFilterRows(page)) results.push(`${path}: ${row}`);
   }
   await signedIn.context.close();
   await signedOut.context.close();

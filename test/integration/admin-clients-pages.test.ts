@@ -133,6 +133,17 @@ describe('list', () => {
     expect(second.html).toContain('All other clients');
   });
 
+  test('with no registration waiting among the matches, the list is headed "Clients", not "All other clients"', async () => {
+    await makeClient({ name: 'Lone heading probe' });
+    const alone = await admin.get('/admin/clients?q=heading+probe');
+    expect(alone.html).not.toContain('Waiting for approval');
+    expect(alone.html).toContain('<h2 id="list-h">Clients <span class="muted">(1)</span></h2>');
+    await register('Waiting heading probe');
+    const both = await admin.get('/admin/clients?q=heading+probe');
+    expect(both.html).toContain('Waiting for approval');
+    expect(both.html).toContain('<h2 id="list-h">All other clients <span class="muted">(1)</span></h2>');
+  });
+
   test('a bad filter is a readable 400 page', async () => {
     const page = await admin.get('/admin/clients?status=bogus');
     expect(page.status).toBe(400);
@@ -411,7 +422,7 @@ describe('pending dynamic registrations', () => {
     expect(res.location).toBe('/admin/clients');
     const after = await admin.follow(res);
     expect(after.html).toContain('“Aardvark self-registered” approved');
-    expect(after.html.indexOf(clientId)).toBeGreaterThan(after.html.indexOf('All other clients'));
+    expect(after.html.indexOf(clientId)).toBeGreaterThan(after.html.indexOf('id="list-h"'));
     expect((await startDevice(clientId)).status).toBe(200);
   });
 
