@@ -1,7 +1,7 @@
 // Every page the server renders, found from the page router itself (so a new page is covered without
 // editing this test): screenshots at desktop (1280 px) and phone (390 px) width under test/artifacts/,
-// and a failure on any console error (CSP violations included), horizontal overflow, or a filter row whose
-// one-line controls differ in height.
+// and a failure on any console error (CSP violations included), horizontal overflow, or a row of
+// controls of uneven heights (a filter row; the user page's role form) or with a second primary button.
 import type Router from '@koa/router';
 import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/env.js';
@@ -96,7 +96,8 @@ async function unlabelledControls(page: Page): Promise<string[]> {
 /**
  * Filter rows whose one-line controls are not all of one height (their labels then sit at different
  * heights above a row whose controls line up at the bottom: a select's text box ignores the line height
- * a text input inherits), or whose Filter button is a second primary button on the page.
+ * a text input inherits), or whose Filter button is a second primary button on the page; and a compact
+ * inline form whose select and button differ in height.
  */
 async function unevenFilterRows(page: Page): Promise<string[]> {
   return page.evaluate(() => {
@@ -109,6 +110,14 @@ async function unevenFilterRows(page: Page): Promise<string[]> {
       const headPrimary = document.querySelector('.page-head .button:not(.secondary), .page-head button:not(.secondary)');
       const filterPrimary = form.querySelector('button[type=submit]:not(.secondary)');
       if (headPrimary && filterPrimary) bad.push(`${form.getAttribute('aria-label') ?? 'a filter form'}: a second primary button beside "${headPrimary.textContent?.trim()}"`);
+    }
+    // A compact inline form (the user page's role change): its select as high as its button.
+    for (const form of Array.from(document.querySelectorAll('form.role-form'))) {
+      const select = form.querySelector('select');
+      const button = form.querySelector('button');
+      if (!select || !button) continue;
+      const [s, b] = [select, button].map((el) => Math.round(el.getBoundingClientRect().height));
+      if (Math.abs(s! - b!) > 4) bad.push(`role form: select ${s} px high beside a ${b} px button`);
     }
     return bad;
   });
@@ -141,7 +150,7 @@ test('the router has the pages the issue lists', () => {
   }
 }, 180_000);
 
-test('every page renders without console errors, without horizontal overflow at 1280 and 390 px, and with even filter rows whose Filter is not a second primary button', async () => {
+test('every page renders without console errors, without horizontal overflow at 1280 and 390 px, and with rows of controls of one height and no second primary button', async () => {
   const results: string[] = [];
   const signedIn = await watchedContext(browser);
   const signedOut = await watchedContext(browser);
