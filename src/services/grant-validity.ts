@@ -11,6 +11,7 @@
 // revoked state (and its source code or token is already revoked). On SQLite the transaction holds
 // the single write lock before this runs (db/transactions.ts), so the two simply run one after the other.
 import { forShare, sqlBool, type Dialect, type Tx } from '../db/transactions.js';
+import { InvalidClient, InvalidGrant, type OAuthError } from '../domain/errors.js';
 
 export interface GrantParents {
   /** OAuthClient row id. */
@@ -19,24 +20,32 @@ export interface GrantParents {
   userId: string | null;
 }
 
-/** Null when the grant is still valid; otherwise why not (safe to send as an error description). */
-export async function lockAndCheckGrant(tx: Tx, dialect: Dialect, parents: GrantParents): Promise<string | null> {
+/**
+ * What issuance answers when the client is found inactive or unapproved at the last moment (its request
+ * authenticated against a copy, cached or read, from before the change): what authenticating the
+ * client answers a moment later (clients.ts), so a request gets the same answer whichever side of the
+ * change it falls on, on whichever instance.
+ */
+export const clientRefused = (): OAuthError => new InvalidClient();
+
+/** Null when the grant is still valid; otherwise the error to answer. */
+export async function lockAndCheckGrant(tx: Tx, dialect: Dialect, parents: GrantParents): Promise<OAuthError | null> {
   const lock = forShare(dialect);
   // Locks are taken in one order everywhere (client, user, authorization) so issuers and revokers cannot deadlock.
   const clients = await tx.$queryRaw<{ active: unknown; approvalStatus: string }[]>`
     SELECT "active", "approvalStatus" FROM "oauth_clients" WHERE "id" = ${parents.clientId}${lock}`;
   const client = clients[0];
-  if (!client || !sqlBool(client.active) || client.approvalStatus !== 'approved') return 'the client is no longer active';
+  if (!client || !sqlBool(client.active) || client.approvalStatus !== 'approved') return clientRefused();
   if (parents.userId === null) return null;
 
   const users = await tx.$queryRaw<{ active: unknown }[]>`SELECT "active" FROM "users" WHERE "id" = ${parents.userId}${lock}`;
-  if (!users[0] || !sqlBool(users[0].active)) return 'the user is disabled';
+  if (!users[0] || !sqlBool(users[0].active)) return new InvalidGrant('the user is disabled');
 
   // Tokens issued before device approvals recorded consents have no authorization row: absence is not a
   // refusal, a withdrawn one is (the user must consent again, which clears revokedAt).
   const authorizations = await tx.$queryRaw<{ revoked: unknown }[]>`
     SELECT CASE WHEN "revokedAt" IS NULL THEN 0 ELSE 1 END AS "revoked" FROM "user_authorizations"
     WHERE "userId" = ${parents.userId} AND "clientId" = ${parents.clientId}${lock}`;
-  if (authorizations[0] && sqlBool(authorizations[0].revoked)) return 'the user has withdrawn this authorization';
+  if (authorizations[0] && sqlBool(authorizations[0].revoked)) return new InvalidGrant('the user has withdrawn this authorization');
   return null;
 }

@@ -14,7 +14,7 @@ import type { JwtSigner } from '../keys/jwt.js';
 import { secondsSince, type Metrics, type TokenValidation } from '../ops/metrics.js';
 import type { Caches } from '../ops/cache.js';
 import type { AuditEntry, AuditLog } from './audit.js';
-import { lockAndCheckGrant } from './grant-validity.js';
+import { clientRefused, lockAndCheckGrant } from './grant-validity.js';
 import { revokeGrantTokens } from './grant-withdrawal.js';
 import { openSuccessor, sealSuccessor } from './rotation-grace.js';
 import type { IdTokenService } from './id-tokens.js';
@@ -313,13 +313,13 @@ export class TokenService {
         },
         audit: auditRow,
       });
-      if (!written) throw new InvalidGrant('the client is no longer active');
+      if (!written) throw clientRefused();
       if (auditRow) this.audit.announce([auditRow]);
       return prepared.response;
     }
     const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
       const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: grant.client.id, userId: grant.user?.id ?? null });
-      if (refusal) return { error: new InvalidGrant(refusal) };
+      if (refusal) return { error: refusal };
       if (source && !(await source.claim(tx))) return source.lost(tx);
       await tx.token.createMany({ data: prepared.rows });
       await this.audit.recordStreamIn(tx, audit);
@@ -332,7 +332,7 @@ export class TokenService {
   private async settleRetired(row: Token, presented: string, client: OAuthClient, req: RequestInfo): Promise<TokenSet> {
     const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
       const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: row.clientId, userId: row.userId });
-      if (refusal) return { error: new InvalidGrant(refusal) };
+      if (refusal) return { error: refusal };
       return this.retiredOutcome(tx, row, presented, client, req);
     });
     return this.settle(outcome);

@@ -79,3 +79,20 @@ test(`deactivating a client racing ${RACERS} client_credentials requests: once i
     for (const token of answered) expect(await isActive(server, rs, token)).toBe(false);
   }
 }, 120_000);
+
+test('a client found inactive by the insert itself (its cached copy still active, as on an instance its invalidation has not reached yet) gets the answer it would get at authentication: 401 invalid_client, and no token', async () => {
+  const { row, issue } = await confidentialClient();
+  expect((await issue()).status).toBe(200);
+  // Deactivated behind the services' back: the client cache keeps the active copy it just read.
+  await server.authgate.db.oAuthClient.update({ where: { id: row.id }, data: { active: false } });
+  const refused = await issue();
+  expect(refused.status).toBe(401);
+  expect(refused.json.error).toBe('invalid_client');
+  expect(refused.json.error_description).toBe('client authentication failed');
+  expect(await server.authgate.db.token.count({ where: { clientId: row.id } })).toBe(1);
+  // Once the cache learns of it, authentication refuses the same way.
+  await server.authgate.caches.clientChanged({ id: row.id, clientId: row.clientId });
+  const again = await issue();
+  expect([again.status, again.json.error]).toEqual([refused.status, refused.json.error]);
+  expect(await server.authgate.db.token.count({ where: { clientId: row.id } })).toBe(1);
+});

@@ -110,4 +110,19 @@ describe('withdrawing grants', () => {
     expect(after.status).toBe(200);
     expect(await isActive(server, rs, String(after.json.access_token))).toBe(true);
   });
+
+  test('a refresh whose client is found inactive inside the issuing transaction (its cached copy still active) is answered 401 invalid_client, as authentication answers, and issues nothing', async () => {
+    const { user, client } = await freshGrantParties(server);
+    const tokens = await tokensFromCode(server, user, client);
+    const db = server.authgate.db;
+    const before = await db.token.count({ where: { clientId: client.id } });
+    // Behind the services' back: the client cache keeps the active copy the code exchange read.
+    await db.oAuthClient.update({ where: { id: client.id }, data: { active: false } });
+    const refused = await refresh(server, client, tokens.refresh_token);
+    expect([refused.status, refused.json.error]).toEqual([401, 'invalid_client']);
+    expect(await db.token.count({ where: { clientId: client.id } })).toBe(before);
+    await server.authgate.caches.clientChanged({ id: client.id, clientId: client.clientId });
+    const again = await refresh(server, client, tokens.refresh_token);
+    expect([again.status, again.json.error]).toEqual([401, 'invalid_client']);
+  });
 });
