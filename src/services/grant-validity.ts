@@ -12,6 +12,8 @@
 // the single write lock before this runs (db/transactions.ts), so the two simply run one after the other.
 import { forShare, sqlBool, type Dialect, type Tx } from '../db/transactions.js';
 import { InvalidClient, InvalidGrant, type OAuthError } from '../domain/errors.js';
+import type { AuditEntry } from './audit.js';
+import type { RequestInfo } from './request-context.js';
 
 export interface GrantParents {
   /** OAuthClient row id. */
@@ -27,6 +29,21 @@ export interface GrantParents {
  * change it falls on, on whichever instance.
  */
 export const clientRefused = (): OAuthError => new InvalidClient();
+
+/**
+ * The audit event of that refusal: the one a refused authentication writes (clients.ts), with a reason
+ * that says the credentials were accepted and the client was found refused by the issuing write.
+ */
+export function clientRefusedEvent(clientId: string, request: RequestInfo | undefined): AuditEntry {
+  return {
+    eventType: 'CLIENT_AUTHENTICATION_FAILURE',
+    severity: 'WARNING',
+    success: false,
+    clientId,
+    ...(request ? { request } : {}),
+    details: { reason: 'client_refused_at_issuance' },
+  };
+}
 
 /** Null when the grant is still valid; otherwise the error to answer. */
 export async function lockAndCheckGrant(tx: Tx, dialect: Dialect, parents: GrantParents): Promise<OAuthError | null> {

@@ -6,7 +6,7 @@ import type { Db, OAuthClient, Prisma, Token, User } from '../db/client.js';
 import { randomToken, sha256Hex } from '../domain/crypto.js';
 import { writeTransaction, type Dialect, type Tx } from '../db/transactions.js';
 import type { GroupCommit, Issuance } from '../db/issuance-writer.js';
-import { InvalidGrant, InvalidScope, InvalidToken, type OAuthError } from '../domain/errors.js';
+import { InvalidClient, InvalidGrant, InvalidScope, InvalidToken, type OAuthError } from '../domain/errors.js';
 import { timeOrderedId } from '../domain/ids.js';
 import { selectResources } from '../domain/resources.js';
 import { formatScope, parseScope, scopesOutside } from '../domain/scopes.js';
@@ -14,7 +14,7 @@ import type { JwtSigner } from '../keys/jwt.js';
 import { secondsSince, type Metrics, type TokenValidation } from '../ops/metrics.js';
 import type { Caches } from '../ops/cache.js';
 import type { AuditEntry, AuditLog } from './audit.js';
-import { clientRefused, lockAndCheckGrant } from './grant-validity.js';
+import { clientRefused, clientRefusedEvent, lockAndCheckGrant } from './grant-validity.js';
 import { revokeGrantTokens } from './grant-withdrawal.js';
 import { openSuccessor, sealSuccessor } from './rotation-grace.js';
 import type { IdTokenService } from './id-tokens.js';
@@ -83,6 +83,11 @@ export interface TokenSource {
 
 /** How an issuing transaction ended; its audit entry is written after commit. */
 export type Outcome = ({ response: TokenSet } | { error: OAuthError }) & { audit?: AuditEntry };
+
+/** A grant refused under the issuing transaction's locks; a refused client is audited as a refused authentication is. */
+function refused(error: OAuthError, clientId: string, request: RequestInfo | undefined): Outcome {
+  return error instanceof InvalidClient ? { error, audit: clientRefusedEvent(clientId, request) } : { error };
+}
 
 interface PreparedIssuance {
   rows: Prisma.TokenCreateManyInput[];
@@ -313,13 +318,16 @@ export class TokenService {
         },
         audit: auditRow,
       });
-      if (!written) throw clientRefused();
+      if (!written) {
+        await this.audit.recordNow(clientRefusedEvent(grant.client.clientId, audit.request));
+        throw clientRefused();
+      }
       if (auditRow) this.audit.announce([auditRow]);
       return prepared.response;
     }
     const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
       const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: grant.client.id, userId: grant.user?.id ?? null });
-      if (refusal) return { error: refusal };
+      if (refusal) return refused(refusal, grant.client.clientId, audit.request);
       if (source && !(await source.claim(tx))) return source.lost(tx);
       await tx.token.createMany({ data: prepared.rows });
       await this.audit.recordStreamIn(tx, audit);
@@ -332,7 +340,7 @@ export class TokenService {
   private async settleRetired(row: Token, presented: string, client: OAuthClient, req: RequestInfo): Promise<TokenSet> {
     const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
       const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: row.clientId, userId: row.userId });
-      if (refusal) return { error: refusal };
+      if (refusal) return refused(refusal, client.clientId, req);
       return this.retiredOutcome(tx, row, presented, client, req);
     });
     return this.settle(outcome);

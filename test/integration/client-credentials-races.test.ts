@@ -90,9 +90,16 @@ test('a client found inactive by the insert itself (its cached copy still active
   expect(refused.json.error).toBe('invalid_client');
   expect(refused.json.error_description).toBe('client authentication failed');
   expect(await server.authgate.db.token.count({ where: { clientId: row.id } })).toBe(1);
+  // Audited as a refused authentication, with a reason that says where it was refused.
+  const failures = () =>
+    server.authgate.db.auditEvent.findMany({ where: { eventType: 'CLIENT_AUTHENTICATION_FAILURE', clientId: row.clientId }, orderBy: { createdAt: 'asc' } });
+  expect((await failures()).map((e) => [e.severity, e.success, JSON.parse(e.details).reason])).toEqual([['WARNING', false, 'client_refused_at_issuance']]);
   // Once the cache learns of it, authentication refuses the same way.
   await server.authgate.caches.clientChanged({ id: row.id, clientId: row.clientId });
   const again = await issue();
   expect([again.status, again.json.error]).toEqual([refused.status, refused.json.error]);
   expect(await server.authgate.db.token.count({ where: { clientId: row.id } })).toBe(1);
+  // A refused authentication's event is buffered; the refusal at issuance is written before the answer.
+  await server.authgate.services.audit.flush();
+  expect((await failures()).map((e) => JSON.parse(e.details).reason)).toEqual(['client_refused_at_issuance', 'unknown_or_inactive_client']);
 });

@@ -121,8 +121,17 @@ describe('withdrawing grants', () => {
     const refused = await refresh(server, client, tokens.refresh_token);
     expect([refused.status, refused.json.error]).toEqual([401, 'invalid_client']);
     expect(await db.token.count({ where: { clientId: client.id } })).toBe(before);
+    // Audited as a refused authentication, with a reason that says where it was refused.
+    const reasons = async () =>
+      (await db.auditEvent.findMany({ where: { eventType: 'CLIENT_AUTHENTICATION_FAILURE', clientId: client.clientId }, orderBy: { createdAt: 'asc' } })).map(
+        (e) => JSON.parse(e.details).reason,
+      );
+    expect(await reasons()).toEqual(['client_refused_at_issuance']);
     await server.authgate.caches.clientChanged({ id: client.id, clientId: client.clientId });
     const again = await refresh(server, client, tokens.refresh_token);
     expect([again.status, again.json.error]).toEqual([401, 'invalid_client']);
+    // A refused authentication's event is buffered; the refusal at issuance is written before the answer.
+    await server.authgate.services.audit.flush();
+    expect(await reasons()).toEqual(['client_refused_at_issuance', 'unknown_or_inactive_client']);
   });
 });
