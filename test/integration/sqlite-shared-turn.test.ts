@@ -42,32 +42,33 @@ function gate() {
   return { open, opened };
 }
 
+/** A shared run (as a batch is) that logs 'a starts', holds the turn until released, then logs 'a ends'. */
+function heldRun(log: string[]) {
+  const held = gate();
+  const done = turn.share(async () => {
+    log.push('a starts');
+    await held.opened;
+    log.push('a ends');
+  });
+  return { done, release: held.open };
+}
+
 /** Lets every pending promise job and I/O callback run (the turn hands over through promises). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 test('a shared run starts beside one that holds the turn', async () => {
   const log: string[] = [];
-  const first = gate();
-  const a = turn.share(async () => {
-    log.push('a starts');
-    await first.opened;
-    log.push('a ends');
-  });
+  const a = heldRun(log);
   const b = turn.share(async () => void log.push('b runs'));
   await settle();
   expect(log).toEqual(['a starts', 'b runs']);
-  first.open();
-  await Promise.all([a, b]);
+  a.release();
+  await Promise.all([a.done, b]);
 });
 
 test('a Prisma transaction waiting for the turn goes before shared runs that arrive after it', async () => {
   const log: string[] = [];
-  const held = gate();
-  const a = turn.share(async () => {
-    log.push('a starts');
-    await held.opened;
-    log.push('a ends');
-  });
+  const a = heldRun(log);
   await settle();
   const transaction = db.$transaction(async (tx) => {
     log.push('transaction starts');
@@ -79,8 +80,8 @@ test('a Prisma transaction waiting for the turn goes before shared runs that arr
   await settle();
   // Neither the transaction nor the run behind it got in while `a` held the turn.
   expect(log).toEqual(['a starts']);
-  held.open();
-  await Promise.all([a, transaction, late]);
+  a.release();
+  await Promise.all([a.done, transaction, late]);
   expect(log).toEqual(['a starts', 'a ends', 'transaction starts', 'transaction ends', 'late run']);
 });
 
