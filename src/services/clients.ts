@@ -2,7 +2,7 @@ import type { Db, OAuthClient } from '../db/client.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../domain/crypto.js';
 import { InvalidClient, UnauthorizedClient } from '../domain/errors.js';
 import type { Caches } from '../ops/cache.js';
-import type { AuditLog } from './audit.js';
+import type { AuditEntry, AuditLog } from './audit.js';
 import type { RequestInfo } from './request-context.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -29,6 +29,11 @@ export function parseRedirectUris(client: Pick<OAuthClient, 'redirectUris'>): st
   return Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === 'string') : [];
 }
 
+/** The audit event of a refused client authentication, wherever it was refused (here, or by the issuing write: grant-validity.ts). */
+export function clientAuthenticationFailure(clientId: string, request: RequestInfo | undefined, details: Record<string, unknown>): AuditEntry {
+  return { eventType: 'CLIENT_AUTHENTICATION_FAILURE', severity: 'WARNING', success: false, clientId, ...(request ? { request } : {}), details };
+}
+
 export class ClientService {
   constructor(
     private readonly db: Db,
@@ -48,14 +53,7 @@ export class ClientService {
   async authenticate(creds: ClientCredentials, req: RequestInfo): Promise<OAuthClient> {
     const client = await this.findByClientId(creds.clientId);
     const fail = (reason: string): never => {
-      this.audit.record({
-        eventType: 'CLIENT_AUTHENTICATION_FAILURE',
-        severity: 'WARNING',
-        success: false,
-        clientId: creds.clientId,
-        request: req,
-        details: { reason, method: creds.method },
-      });
+      this.audit.record(clientAuthenticationFailure(creds.clientId, req, { reason, method: creds.method }));
       throw new InvalidClient();
     };
     const refusal = this.refusal(client, creds);

@@ -13,6 +13,7 @@
 import { forShare, sqlBool, type Dialect, type Tx } from '../db/transactions.js';
 import { InvalidClient, InvalidGrant, type OAuthError } from '../domain/errors.js';
 import type { AuditEntry } from './audit.js';
+import { clientAuthenticationFailure } from './clients.js';
 import type { RequestInfo } from './request-context.js';
 
 export interface GrantParents {
@@ -31,19 +32,11 @@ export interface GrantParents {
 export const clientRefused = (): OAuthError => new InvalidClient();
 
 /**
- * The audit event of that refusal: the one a refused authentication writes (clients.ts), with a reason
- * that says the credentials were accepted and the client was found refused by the issuing write.
+ * The audit event of that refusal: the one a refused authentication writes, with a reason that says the
+ * credentials were accepted and the client was found refused by the issuing write.
  */
-export function clientRefusedEvent(clientId: string, request: RequestInfo | undefined): AuditEntry {
-  return {
-    eventType: 'CLIENT_AUTHENTICATION_FAILURE',
-    severity: 'WARNING',
-    success: false,
-    clientId,
-    ...(request ? { request } : {}),
-    details: { reason: 'client_refused_at_issuance' },
-  };
-}
+export const clientRefusedEvent = (clientId: string, request: RequestInfo | undefined): AuditEntry =>
+  clientAuthenticationFailure(clientId, request, { reason: 'client_refused_at_issuance' });
 
 /** Null when the grant is still valid; otherwise the error to answer. */
 export async function lockAndCheckGrant(tx: Tx, dialect: Dialect, parents: GrantParents): Promise<OAuthError | null> {
