@@ -28,6 +28,8 @@ import type { TokenSet, TokenService, TokenSource } from './tokens.js';
 /** RFC 8628 §3.5: each slow_down adds 5 seconds to the interval. */
 const SLOW_DOWN_STEP = 5;
 const POLL_FLUSH_INTERVAL_MS = 1000;
+/** Poll times written per statement (see flushPolls). */
+const POLL_FLUSH_SLICE = 200;
 
 /**
  * A new device authorization (RFC 8628 §3.2): the values the device shows and polls with. The face
@@ -81,13 +83,19 @@ export class DeviceCodeService {
     const now = Date.now();
     for (const [id, seen] of this.polls) if (seen.expiresAt <= now) this.polls.delete(id);
     if (this.unwritten.size === 0) return;
-    const batch = [...this.unwritten.values()];
+    const pending = [...this.unwritten.values()];
     this.unwritten = new Map();
-    try {
-      await this.pollStore.recordPolls(batch);
-    } catch {
-      // Kept for the next flush unless a newer poll replaced it meanwhile.
-      for (const poll of batch) if (!this.unwritten.has(poll.id)) this.unwritten.set(poll.id, poll);
+    // In slices, one after another: a second's polls of thousands of codes written at once kept the
+    // event loop for one long task (the rows' parameters, their serialisation for the writer thread or
+    // node-postgres), and every poll that arrived meanwhile waited for it.
+    for (let start = 0; start < pending.length; start += POLL_FLUSH_SLICE) {
+      const slice = pending.slice(start, start + POLL_FLUSH_SLICE);
+      try {
+        await this.pollStore.recordPolls(slice);
+      } catch {
+        // Kept for the next flush unless a newer poll replaced it meanwhile.
+        for (const poll of slice) if (!this.unwritten.has(poll.id)) this.unwritten.set(poll.id, poll);
+      }
     }
   }
 
