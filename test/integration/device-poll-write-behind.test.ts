@@ -21,8 +21,11 @@ describe('device poll times, written behind the polls', () => {
   beforeAll(async () => {
     server = await startTestServer();
     client = (await server.authgate.services.clients.findByClientId(server.cliClientId))!;
+    const internals = server.authgate.services.deviceCodes as unknown as { pollStore: { recordPolls(p: PollState[]): Promise<void> }; pollFlush: NodeJS.Timeout };
+    // The tests flush themselves: the once-a-second flush would otherwise write some polls in between.
+    clearInterval(internals.pollFlush);
     // Observes the real store (it still writes): the service holds it privately.
-    const store = (server.authgate.services.deviceCodes as unknown as { pollStore: { recordPolls(p: PollState[]): Promise<void> } }).pollStore;
+    const store = internals.pollStore;
     const write = store.recordPolls.bind(store);
     store.recordPolls = async (polls) => {
       slices.push(polls.length);
