@@ -96,7 +96,14 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const db = config.metrics.enabled ? instrumentDb(plainDb, metrics) : plainDb;
   const signer = await loadSigner(config, db);
   const limits = new LimitStore({ redis, keyPrefix: config.redisKeyPrefix, failClosed: config.rateLimits.failClosed, logger, metrics });
-  const caches = new Caches(config.caches, { redis, subscriber: cacheSubscriber, keyPrefix: config.redisKeyPrefix, logger, metrics });
+  const caches = new Caches(config.caches, {
+    redis,
+    subscriber: cacheSubscriber,
+    keyPrefix: config.redisKeyPrefix,
+    logger,
+    metrics,
+    confirmWithinMs: config.cacheInvalidationTimeoutMs,
+  });
   await caches.start();
   const issuanceStore = await createIssuanceStore(config.database, plainDb);
   // 512 rows a batch stays far below either dialect's parameter limits. Two batches at a time: one

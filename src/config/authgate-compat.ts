@@ -131,6 +131,7 @@ export const VARIABLES: Variable[] = [
   v('TOKEN_CACHE_TTL', 'duration', '10h', 'Lifetime of a cached token status; every revocation invalidates at once'),
   v('TOKEN_CACHE_CLIENT_TTL', 'duration', '1h', 'redis-aside: lifetime of the local copy'),
   v('TOKEN_CACHE_SIZE_PER_CONN', 'int', '32', 'MB bound of the local copy (memory, redis-aside)'),
+  v('CACHE_INVALIDATION_TIMEOUT', 'duration', '1s', 'With Redis: how long a change waits for every instance to confirm dropping its local copies (0 = no wait)', own),
   v('CORS_ENABLED', 'bool', 'true when CORS_ALLOWED_ORIGINS is set', 'CORS on /oauth/* and /.well-known/*'),
   v('CORS_ALLOWED_ORIGINS', 'string', '', 'Comma-separated origins'),
   v('CORS_ALLOWED_METHODS', 'string', 'GET,POST,PUT,DELETE,OPTIONS', 'Access-Control-Allow-Methods of preflights'),

@@ -115,6 +115,8 @@ export interface Config {
   httpApi?: HttpApiConfig;
   // --- Caches (issue 11): see readCaches at the end of this file ---
   caches: CachesConfig;
+  /** With Redis: how long a cache invalidation waits for every other instance to confirm it dropped its copies. */
+  cacheInvalidationTimeoutMs: number;
   // --- Sign-in through external identity providers (issue 12): see src/identity/providers/config.ts ---
   externalSignIn: ExternalSignInConfig;
 }
@@ -251,6 +253,7 @@ function readConfig(env: Env): Config {
     metrics: readMetricsConfig(env, production, warnings),
     ...readHttpApiAuth(env, production, warnings),
     caches: readCaches(env),
+    cacheInvalidationTimeoutMs: readCacheInvalidationTimeout(env),
     // --- Sign-in through external identity providers (issue 12) ---
     externalSignIn: readExternalSignIn(env, { production, baseUrl }, { readBool, readDuration }),
   };
@@ -825,6 +828,17 @@ export function readCaches(env: Env): CachesConfig {
     user: readCacheSettings(env, 'USER', '5m', '30s'),
     token: readCacheSettings(env, 'TOKEN', '10h', '1h', readBool(env, 'TOKEN_CACHE_ENABLED', true)),
   };
+}
+
+// This server's own: with Redis, an invalidation (a revocation, a user or client cut off) returns once
+// every instance has confirmed dropping its local copies, or after this long (logged and counted; see
+// ops/cache.ts). 0 does not wait: other instances then drop their copies when the message arrives.
+function readCacheInvalidationTimeout(env: Env): number {
+  const raw = env.CACHE_INVALIDATION_TIMEOUT?.trim() || '1s';
+  const value = parseDurationMilliseconds(raw);
+  if (value === null) throw new ConfigError(`CACHE_INVALIDATION_TIMEOUT must be a duration like "500ms" or "1s", got "${raw}"`);
+  if (value > 60_000) throw new ConfigError(`CACHE_INVALIDATION_TIMEOUT must be at most 1 minute, got "${raw}"`);
+  return value;
 }
 
 function requireRedisForCaches(config: Config): void {

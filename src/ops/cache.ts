@@ -15,9 +15,10 @@
 //   from the current generations is a miss (an invalidation writes a new generation; nothing has to
 //   win a race against a late fill).
 // - Whenever Redis is configured, every invalidation is also published (pub/sub), whatever the cache
-//   type, so the local copies of every instance are dropped within the publish delay. While this
-//   instance's subscription is down it may miss messages: its local copies are then not used at all,
-//   and are dropped when the subscription is back.
+//   type, and the write returns once every instance that received it has confirmed dropping its local
+//   copies (or after CACHE_INVALIDATION_TIMEOUT, logged and counted). While this instance's
+//   subscription is down it may miss messages: its local copies are then not used at all, and are
+//   dropped when the subscription is back.
 // - Nothing secret is cached in clear: password hashes are replaced by a marker before caching, and
 //   refresh-token successors are never cached. A client's secret hash stays: it is the SHA-256 of a
 //   256-bit random secret (as in the database), and authentication compares against it.
@@ -162,6 +163,8 @@ class RedisLayer {
 
 interface Message {
   origin: string;
+  /** Names this publication in the receivers' confirmations (absent from versions that sent none). */
+  id?: string;
   cache: CacheName;
   keys: string[] | 'all';
 }
@@ -169,18 +172,31 @@ interface Message {
 /**
  * Carries invalidations between instances (Redis pub/sub). `live` is false while the subscription is
  * not established: messages may be missed then, so local copies must not be trusted.
+ *
+ * Every receiver confirms a publication once it has dropped its copies, and `publish` waits for as
+ * many confirmations as Redis counted receivers (PUBLISH answers that count), for at most
+ * `confirmWithinMs`: when a revocation returns, no instance still answers from a copy from before it.
+ * Without this wait an instance that read its socket a moment before Redis's message arrived could
+ * still accept the token it was told about (the multi-instance test caught it). Confirmations travel
+ * on a channel of the publisher's own (`<channel>:confirm:<origin>`); a receiver that is our own
+ * subscription confirms in process.
  */
 export class InvalidationBus {
   readonly origin = randomUUID();
   private readonly listeners = new Map<CacheName, (keys: string[] | 'all') => void>();
   private subscribed = false;
+  private readonly confirmations: string;
+  private readonly waiting = new Map<string, { confirmed: number; receivers?: number; done: () => void }>();
 
   constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
     private readonly channel: string,
+    private readonly confirmWithinMs = 1000,
   ) {
+    this.confirmations = `${channel}:confirm:${this.origin}`;
     subscriber.on('message', (channel: string, raw: string) => {
+      if (channel === this.confirmations) return this.confirmed(raw);
       if (channel !== this.channel) return;
       let message: Message;
       try {
@@ -188,8 +204,14 @@ export class InvalidationBus {
       } catch {
         return;
       }
-      if (message.origin === this.origin) return; // applied locally already
+      if (message.origin === this.origin) {
+        // Applied locally already (before publishing); our subscription is one of the receivers.
+        if (message.id) this.confirmed(message.id);
+        return;
+      }
       this.listeners.get(message.cache)?.(message.keys);
+      // Lost if Redis is unreachable now: the publisher then stops waiting at its deadline.
+      if (message.id) this.publisher.publish(`${this.channel}:confirm:${message.origin}`, message.id).catch(() => undefined);
     });
     // Messages sent while the connection was down are lost: drop every local copy, then trust again
     // once the subscription is back (ioredis re-subscribes on reconnect).
@@ -206,7 +228,7 @@ export class InvalidationBus {
   }
 
   async subscribe(): Promise<void> {
-    await this.subscriber.subscribe(this.channel);
+    await this.subscriber.subscribe(this.channel, this.confirmations);
     for (const listener of this.listeners.values()) listener('all');
     this.subscribed = true;
   }
@@ -221,9 +243,40 @@ export class InvalidationBus {
     this.listeners.set(cache, listener);
   }
 
-  /** Throws when Redis did not take the message. */
-  async publish(cache: CacheName, keys: string[] | 'all'): Promise<void> {
-    await this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, cache, keys } satisfies Message));
+  private confirmed(id: string): void {
+    const wait = this.waiting.get(id);
+    if (!wait) return;
+    wait.confirmed++;
+    if (wait.receivers !== undefined && wait.confirmed >= wait.receivers) wait.done();
+  }
+
+  /**
+   * Publishes and waits until every receiver has confirmed, or `confirmWithinMs` passed. Resolves to
+   * the number of receivers that did not confirm in time (0 when all did); throws when Redis did not
+   * take the message.
+   */
+  async publish(cache: CacheName, keys: string[] | 'all'): Promise<number> {
+    const id = randomUUID();
+    let done!: () => void;
+    const allConfirmed = new Promise<void>((resolve) => (done = resolve));
+    // Registered before publishing: a confirmation can arrive (on the subscriber's connection) before
+    // PUBLISH's answer does (on the publisher's).
+    const wait: { confirmed: number; receivers?: number; done: () => void } = { confirmed: 0, done };
+    this.waiting.set(id, wait);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const receivers = await this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, id, cache, keys } satisfies Message));
+      wait.receivers = receivers;
+      if (this.confirmWithinMs === 0) return 0; // CACHE_INVALIDATION_TIMEOUT=0: do not wait
+      // Without our subscription no confirmation can reach us: report the others as unconfirmed.
+      if (wait.confirmed < receivers && this.live) {
+        await Promise.race([allConfirmed, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.confirmWithinMs).unref()))]);
+      }
+      return Math.max(0, receivers - wait.confirmed);
+    } finally {
+      clearTimeout(timer);
+      this.waiting.delete(id);
+    }
   }
 }
 
@@ -238,7 +291,7 @@ export class Cache<T> {
     readonly name: CacheName,
     settings: CacheSettings,
     private readonly codec: Codec<T>,
-    deps: { redis?: Redis; bus?: InvalidationBus; keyPrefix: string; logger: Logger; metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss'> },
+    deps: { redis?: Redis; bus?: InvalidationBus; keyPrefix: string; logger: Logger; metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss' | 'cacheInvalidationUnconfirmed'> },
   ) {
     this.errors = throttledLog(deps.logger, 'warn', 30_000);
     this.metrics = deps.metrics;
@@ -252,7 +305,7 @@ export class Cache<T> {
   }
 
   private readonly bus?: InvalidationBus;
-  private readonly metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss'>;
+  private readonly metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss' | 'cacheInvalidationUnconfirmed'>;
 
   get enabled(): boolean {
     return Boolean(this.local || this.shared) && !this.repairing;
@@ -317,7 +370,14 @@ export class Cache<T> {
     this.dropLocal(keys);
     try {
       await this.shared?.invalidate(keys);
-      await this.bus?.publish(this.name, keys);
+      const unconfirmed = await this.bus?.publish(this.name, keys);
+      if (unconfirmed) {
+        this.metrics?.cacheInvalidationUnconfirmed(this.name, unconfirmed);
+        this.errors.log('an invalidation was not confirmed in time by every instance; one may answer from its local copy until the message reaches it', {
+          cache: this.name,
+          unconfirmed,
+        });
+      }
     } catch (err) {
       // Redis did not take it: a copy in Redis or on another instance may be stale. This instance reads
       // the database until a full invalidation gets through (retried every second).
@@ -383,9 +443,18 @@ export class Caches {
 
   constructor(
     settings: { client: CacheSettings; user: CacheSettings; token: CacheSettings },
-    private readonly deps: { redis?: Redis; subscriber?: Redis; keyPrefix: string; logger: Logger; metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss'> },
+    private readonly deps: {
+      redis?: Redis;
+      subscriber?: Redis;
+      keyPrefix: string;
+      logger: Logger;
+      metrics?: Pick<Metrics, 'cacheHit' | 'cacheMiss' | 'cacheInvalidationUnconfirmed'>;
+      /** How long an invalidation waits for the other instances' confirmations (CACHE_INVALIDATION_TIMEOUT). */
+      confirmWithinMs?: number;
+    },
   ) {
-    const bus = deps.redis && deps.subscriber ? new InvalidationBus(deps.redis, deps.subscriber, `${deps.keyPrefix}cache-invalidations`) : undefined;
+    const bus =
+      deps.redis && deps.subscriber ? new InvalidationBus(deps.redis, deps.subscriber, `${deps.keyPrefix}cache-invalidations`, deps.confirmWithinMs) : undefined;
     this.bus = bus;
     const common = { redis: deps.redis, bus, keyPrefix: deps.keyPrefix, logger: deps.logger, metrics: deps.metrics };
     this.clients = new Cache('client', settings.client, rowCodec<OAuthClient>(['createdAt', 'updatedAt']), common);

@@ -155,6 +155,12 @@ export class Metrics {
   readonly dbQueryErrors = new Counter({ name: 'database_query_errors_total', help: 'Failed database counts while refreshing gauges, by operation', labelNames: ['operation'] as const, registers: this.r });
   readonly cacheHits = talliedCounter({ name: 'cache_hits_total', help: 'Cache lookups answered from the cache, by cache (client, user, token)', label: 'cache', registers: this.r });
   readonly cacheMisses = talliedCounter({ name: 'cache_misses_total', help: 'Cache lookups that went to the database, by cache (client, user, token)', label: 'cache', registers: this.r });
+  readonly cacheInvalidationsUnconfirmed = new Counter({
+    name: 'cache_invalidations_unconfirmed_total',
+    help: 'Instances that did not confirm a cache invalidation within CACHE_INVALIDATION_TIMEOUT, by cache',
+    labelNames: ['cache'] as const,
+    registers: this.r,
+  });
 
   private processMetrics = false;
 
@@ -178,6 +184,11 @@ export class Metrics {
 
   cacheMiss(cache: CacheName): void {
     this.cacheMisses.count(CACHE_NAMES.has(cache) ? cache : 'other');
+  }
+
+  /** `instances` receivers of an invalidation of `cache` did not confirm it in time. */
+  cacheInvalidationUnconfirmed(cache: CacheName, instances: number): void {
+    this.cacheInvalidationsUnconfirmed.inc({ cache: CACHE_NAMES.has(cache) ? cache : 'other' }, instances);
   }
 
   /** An external identity provider's callback ended (`provider`: github, gitea, microsoft, gitlab, ...). */

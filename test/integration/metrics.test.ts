@@ -116,6 +116,7 @@ const OWN_NAMES = [
   'database_query_duration_seconds',
   'cache_hits_total',
   'cache_misses_total',
+  'cache_invalidations_unconfirmed_total',
   'nodejs_eventloop_lag_seconds',
   'process_cpu_seconds_total',
   'process_resident_memory_bytes',

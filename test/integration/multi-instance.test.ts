@@ -2,7 +2,9 @@
 // disables stops working on every other at once, and a second instance starting on a migrated,
 // seeded database changes nothing. Without Redis nothing carries cache invalidations between
 // instances, so several instances run without the client and user caches (README, "Caches"); with
-// Redis (TEST_REDIS_URL) they run with every cache on, and the invalidations travel by pub/sub.
+// Redis (TEST_REDIS_URL) they run with every cache on, the invalidations travel by pub/sub, and a
+// change returns only once every instance has confirmed dropping its copies: "at once" means that
+// the other instance's first request after the change returns is already refused.
 import { randomUUID } from 'node:crypto';
 import { createAuthGate, type AuthGate } from '../../src/app.js';
 import { sha256Hex } from '../../src/domain/crypto.js';
@@ -16,20 +18,6 @@ import { hashPassword } from '../helpers/passwords.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL;
 const CACHES: Record<string, string> = REDIS_URL ? { TOKEN_CACHE_ENABLED: 'true' } : { CLIENT_CACHE_TYPE: 'none', USER_CACHE_TYPE: 'none', TOKEN_CACHE_TYPE: 'none' };
-
-/**
- * Polls `check` on the other instance until it holds; fails when that takes a second or more. An
- * instance drops its local cached copies when another instance's invalidation reaches it through
- * Redis (README, "Caches": within the publish delay), not at the moment the other's write returns.
- */
-async function withinASecond(check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started >= 1000) throw new Error('not honoured by the other instance within a second');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return Date.now() - started;
-}
 
 describe('two instances on one database', () => {
   let a: TestServer;
@@ -60,9 +48,8 @@ describe('two instances on one database', () => {
     expect(await info(a.url)).toBe(200);
     expect(await info(bUrl)).toBe(200);
     expect((await postForm(`${bUrl}/oauth/revoke`, { token, ...creds })).status).toBe(200);
-    // At once on the instance that revoked; on the other as soon as the invalidation reaches it.
     expect(await info(bUrl)).toBe(401);
-    await withinASecond(async () => (await info(a.url)) === 401);
+    expect(await info(a.url)).toBe(401);
   });
 
   test('a client disabled through one instance is refused by the other at the next request', async () => {
@@ -80,7 +67,8 @@ describe('two instances on one database', () => {
 /**
  * The issue's acceptance, on each cache backend: two instances on one database and one Redis, B's
  * caches on and primed (each test first shows that B answers from its cache: a change written behind
- * the services' back is not seen), then the change made through A is honoured by B within a second.
+ * the services' back is not seen), then the change made through A is honoured by B's first request
+ * after A's write returns.
  */
 (REDIS_URL ? describe.each(['memory', 'redis', 'redis-aside']) : describe.skip.each(['memory']))('two instances, %s caches over Redis', (type) => {
   let a: TestServer;
@@ -104,7 +92,7 @@ describe('two instances on one database', () => {
 
   const introspectOnB = (token: string, caller = rs) => postForm(`${bUrl}/oauth/introspect`, { token, client_id: caller.clientId, client_secret: caller.secret });
 
-  test("a device code approved through A is redeemed at B's next poll within a second, though B held it as pending", async () => {
+  test("a device code approved through A is redeemed at B's next poll, though B held it as pending", async () => {
     const { user, client } = await freshGrantParties(a);
     const device = await a.authgate.services.deviceCodes.authorize(client, 'read', [], req);
     const pollOnB = () => postForm(`${bUrl}/oauth/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: device.deviceCode, client_id: client.clientId });
@@ -119,10 +107,10 @@ describe('two instances on one database', () => {
     await a.authgate.services.deviceCodes.decide(device.userCode, user, true, req);
     // The device waits its interval (set back rather than slept) and polls again.
     await b.services.deviceCodes.setLastPoll(device.deviceCode, new Date(Date.now() - 10_000));
-    await withinASecond(async () => (await pollOnB()).status === 200);
+    expect((await pollOnB()).status).toBe(200);
   });
 
-  test("a token revoked through A is refused by B's introspection within a second", async () => {
+  test("a token revoked through A is refused by B's next introspection", async () => {
     const { user, client } = await freshGrantParties(a);
     const tokens = await tokensFromCode(a, user, client);
     expect((await introspectOnB(tokens.access_token)).json.active).toBe(true);
@@ -133,7 +121,7 @@ describe('two instances on one database', () => {
     await a.authgate.db.token.update({ where, data: { status: 'active' } });
 
     expect((await postForm(`${a.url}/oauth/revoke`, { token: tokens.access_token, client_id: client.clientId })).status).toBe(200);
-    await withinASecond(async () => (await introspectOnB(tokens.access_token)).json.active === false);
+    expect((await introspectOnB(tokens.access_token)).json.active).toBe(false);
   });
 
   test('a user disabled on A cannot use a session on B', async () => {
@@ -149,12 +137,12 @@ describe('two instances on one database', () => {
 
     // Disabling withdraws tokens and codes; the session row stays, so only the user check can end it.
     await a.authgate.services.revocation.revokeAllForUser(user.id, { userId: null }, req, { disable: true });
-    await withinASecond(async () => (await browser.get('/device')).status === 302);
     const after = await browser.get('/device');
+    expect(after.status).toBe(302);
     expect(after.location).toMatch(/^\/login/);
   });
 
-  test('a client deactivated on A is refused on B within a second', async () => {
+  test('a client deactivated on A is refused at its next request on B', async () => {
     const caller = await createIntrospector(a);
     const row = await a.authgate.db.oAuthClient.findUniqueOrThrow({ where: { clientId: caller.clientId } });
     expect((await introspectOnB('x', caller)).status).toBe(200);
@@ -164,7 +152,39 @@ describe('two instances on one database', () => {
     await a.authgate.db.oAuthClient.update({ where: { id: row.id }, data: { active: true } });
 
     await a.authgate.services.clientAdmin.update(row.id, { active: false }, { userId: null }, req);
-    await withinASecond(async () => (await introspectOnB('x', caller)).status === 401);
-    expect((await introspectOnB('x', caller)).json.error).toBe('invalid_client');
+    const refused = await introspectOnB('x', caller);
+    expect(refused.status).toBe(401);
+    expect(refused.json.error).toBe('invalid_client');
   });
+
+  test('revocations through A racing checks on B: no check that starts after the revocation returns is answered 200 (30 rounds)', async () => {
+    const svc = await createClient(a, { type: 'confidential', clientCredentials: true, authCode: false, scopes: 'read' });
+    const creds = { client_id: svc.clientId, client_secret: svc.clientSecret! };
+    const late: { round: number; status: number }[] = [];
+    let checked = 0;
+    for (let round = 0; round < 30; round++) {
+      const token = (await postForm(`${a.url}/oauth/token`, { grant_type: 'client_credentials', ...creds })).json.access_token as string;
+      const info = () => fetch(`${bUrl}/oauth/tokeninfo`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+      expect(await info()).toBe(200); // B holds it in its cache
+      let revokedAt = Infinity;
+      let stop = false;
+      // Four clients keep checking on B while A revokes.
+      const checkers = Array.from({ length: 4 }, async () => {
+        while (!stop) {
+          const started = performance.now();
+          const status = await info();
+          checked++;
+          if (started > revokedAt && status !== 401) late.push({ round, status });
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, round % 5));
+      expect((await postForm(`${a.url}/oauth/revoke`, { token, ...creds })).status).toBe(200);
+      revokedAt = performance.now();
+      expect(await info()).toBe(401);
+      stop = true;
+      await Promise.all(checkers);
+    }
+    expect(late).toEqual([]);
+    expect(checked).toBeGreaterThan(30 * 4);
+  }, 60_000);
 });

@@ -68,3 +68,13 @@ test('a Redis backend without Redis stops startup, naming the variable', () => {
   // The token cache switched off needs nothing.
   expect(load({ TOKEN_CACHE_ENABLED: 'false', TOKEN_CACHE_TYPE: 'redis' }).caches.token.type).toBe('none');
 });
+
+test('CACHE_INVALIDATION_TIMEOUT (this server only): how long a change waits for every instance to confirm; 1 s unless set, 0 = no wait', () => {
+  expect(load({}).cacheInvalidationTimeoutMs).toBe(1000);
+  expect(load({ CACHE_INVALIDATION_TIMEOUT: '250ms' }).cacheInvalidationTimeoutMs).toBe(250);
+  expect(load({ CACHE_INVALIDATION_TIMEOUT: '3' }).cacheInvalidationTimeoutMs).toBe(3000);
+  expect(load({ CACHE_INVALIDATION_TIMEOUT: '0' }).cacheInvalidationTimeoutMs).toBe(0);
+  expect(VARIABLES.find((v) => v.name === 'CACHE_INVALIDATION_TIMEOUT')).toMatchObject({ default: '1s', authgate: false });
+  refused({ CACHE_INVALIDATION_TIMEOUT: 'soon' }, /CACHE_INVALIDATION_TIMEOUT must be a duration/);
+  refused({ CACHE_INVALIDATION_TIMEOUT: '2m' }, /CACHE_INVALIDATION_TIMEOUT must be at most 1 minute/);
+});
