@@ -570,6 +570,15 @@ export function readDuration(env: Env, name: string, fallback: string, range: { 
   return seconds;
 }
 
+/** A duration in whole milliseconds ("500ms", "10s", "1m"; a bare integer is seconds), between min and max ms. */
+function readMilliseconds(env: Env, name: string, fallback: string, min: number, max: number): number {
+  const raw = env[name]?.trim() || fallback;
+  const value = parseDurationMilliseconds(raw);
+  if (value === null) throw new ConfigError(`${shown(name)} must be a duration like "500ms", "10s" or "1m", got "${raw}"`);
+  if (value < min || value > max) throw new ConfigError(`${shown(name)} must be between ${min} ms and ${max / 1000} s, got "${raw}"`);
+  return value;
+}
+
 export function readEnum<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, why?: string): T {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
@@ -752,16 +761,9 @@ export function readHttpApiAuth(env: Env, production: boolean, warnings: string[
   }
   const insecureSkipVerify = readBool(env, 'HTTP_API_INSECURE_SKIP_VERIFY', false);
   if (insecureSkipVerify && production) throw new ConfigError('HTTP_API_INSECURE_SKIP_VERIFY=true is refused in production: the user service receives passwords, so its certificate must be verified');
-  const ms = (name: string, fallback: string, min: number, max: number) => {
-    const raw = env[name]?.trim() || fallback;
-    const value = parseDurationMilliseconds(raw);
-    if (value === null) throw new ConfigError(`${name} must be a duration like "500ms", "10s" or "1m", got "${raw}"`);
-    if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} ms and ${max / 1000} s, got "${raw}"`);
-    return value;
-  };
-  const timeoutMs = ms('HTTP_API_TIMEOUT', '10s', 100, 600_000);
-  const retryDelayMs = ms('HTTP_API_RETRY_DELAY', '1s', 1, 600_000);
-  const maxRetryDelayMs = ms('HTTP_API_MAX_RETRY_DELAY', '10s', 1, 600_000);
+  const timeoutMs = readMilliseconds(env, 'HTTP_API_TIMEOUT', '10s', 100, 600_000);
+  const retryDelayMs = readMilliseconds(env, 'HTTP_API_RETRY_DELAY', '1s', 1, 600_000);
+  const maxRetryDelayMs = readMilliseconds(env, 'HTTP_API_MAX_RETRY_DELAY', '10s', 1, 600_000);
   if (maxRetryDelayMs < retryDelayMs) throw new ConfigError(`HTTP_API_MAX_RETRY_DELAY (${maxRetryDelayMs} ms) must be at least HTTP_API_RETRY_DELAY (${retryDelayMs} ms)`);
   const mode = readEnum(env, 'HTTP_API_AUTH_MODE', ['none', 'simple', 'hmac'] as const, 'none');
   // Used as given (not trimmed): the user service holds the same bytes.
@@ -834,11 +836,7 @@ export function readCaches(env: Env): CachesConfig {
 // every instance has confirmed dropping its local copies, or after this long (logged and counted; see
 // ops/cache.ts). 0 does not wait: other instances then drop their copies when the message arrives.
 function readCacheInvalidationTimeout(env: Env): number {
-  const raw = env.CACHE_INVALIDATION_TIMEOUT?.trim() || '1s';
-  const value = parseDurationMilliseconds(raw);
-  if (value === null) throw new ConfigError(`CACHE_INVALIDATION_TIMEOUT must be a duration like "500ms" or "1s", got "${raw}"`);
-  if (value > 60_000) throw new ConfigError(`CACHE_INVALIDATION_TIMEOUT must be at most 1 minute, got "${raw}"`);
-  return value;
+  return readMilliseconds(env, 'CACHE_INVALIDATION_TIMEOUT', '1s', 0, 60_000);
 }
 
 function requireRedisForCaches(config: Config): void {
