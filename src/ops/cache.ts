@@ -256,6 +256,11 @@ export class InvalidationBus {
    * take the message.
    */
   async publish(cache: CacheName, keys: string[] | 'all'): Promise<number> {
+    // CACHE_INVALIDATION_TIMEOUT=0: nothing waits, so the message carries no id and no receiver confirms.
+    if (this.confirmWithinMs === 0) {
+      await this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, cache, keys } satisfies Message));
+      return 0;
+    }
     const id = randomUUID();
     let done!: () => void;
     const allConfirmed = new Promise<void>((resolve) => (done = resolve));
@@ -267,7 +272,6 @@ export class InvalidationBus {
     try {
       const receivers = await this.publisher.publish(this.channel, JSON.stringify({ origin: this.origin, id, cache, keys } satisfies Message));
       wait.receivers = receivers;
-      if (this.confirmWithinMs === 0) return 0; // CACHE_INVALIDATION_TIMEOUT=0: do not wait
       // Without our subscription no confirmation can reach us: report the others as unconfirmed.
       if (wait.confirmed < receivers && this.live) {
         await Promise.race([allConfirmed, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.confirmWithinMs).unref()))]);

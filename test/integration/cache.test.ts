@@ -149,18 +149,21 @@ test('the user cache keeps no password hash, in memory or in Redis', async () =>
    * An instance that confirms late, or never: a subscription that plays the receiving side of the
    * protocol by hand (an instance of an earlier version, which sent no confirmations, is `never`).
    */
-  async function receiver(name: string, confirmAfterMs: number | 'never'): Promise<{ received: string[] }> {
+  async function receiver(name: string, confirmAfterMs: number | 'never'): Promise<{ received: string[]; ids: (string | undefined)[] }> {
     const subscriber = connect();
     const publisher = connect();
     const received: string[] = [];
+    const ids: (string | undefined)[] = [];
     subscriber.on('message', (_channel: string, raw: string) => {
-      const message = JSON.parse(raw) as { origin: string; id: string; keys: string[] };
+      const message = JSON.parse(raw) as { origin: string; id?: string; keys: string[] };
       received.push(...message.keys);
-      if (confirmAfterMs === 'never') return;
-      setTimeout(() => void publisher.publish(`${name}:confirm:${message.origin}`, message.id), confirmAfterMs);
+      ids.push(message.id);
+      const id = message.id;
+      if (confirmAfterMs === 'never' || id === undefined) return;
+      setTimeout(() => void publisher.publish(`${name}:confirm:${message.origin}`, id), confirmAfterMs);
     });
     await subscriber.subscribe(name);
-    return { received };
+    return { received, ids };
   }
 
   test('a receiver that confirms late: publish returns after its confirmation, with none missing', async () => {
@@ -204,15 +207,17 @@ test('the user cache keeps no password hash, in memory or in Redis', async () =>
     expect(cache.enabled).toBe(true); // Redis took it: nothing to repair
   });
 
-  test('CACHE_INVALIDATION_TIMEOUT=0: no wait', async () => {
+  test('CACHE_INVALIDATION_TIMEOUT=0: no wait, and nothing for the receivers to confirm', async () => {
     const name = channel();
     const bus = new InvalidationBus(connect(), connect(), name, 0);
     await bus.subscribe();
-    await receiver(name, 'never');
+    const first = await receiver(name, 'never');
     await receiver(name, 'never');
     const started = Date.now();
     expect(await bus.publish('client', ['k'])).toBe(0);
     expect(Date.now() - started).toBeLessThan(150);
+    await waitUntil(() => first.received.length === 1, 1000, 10);
+    expect(first.ids).toEqual([undefined]); // a message without an id asks for no confirmation
   });
 });
 
