@@ -4,6 +4,7 @@
 import { createHmac, KeyObject, sign as signWith, webcrypto } from 'node:crypto';
 import { jwtVerify, type JWK, type JWTPayload, type KeyInput } from 'jose';
 import { ConfigError } from '../domain/errors.js';
+import { atEndOfTurn } from '../ops/turns.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm, type SigningKey, type VerificationKey } from './signing-key.js';
 
 export interface JwtSigner {
@@ -181,23 +182,11 @@ function compactSigner(alg: SigningAlgorithm, kid: string, key: SigningKey['priv
  * µs each). A signature that throws fails its own request only.
  */
 function inTurns(signNow: (typ: string, payload: JWTPayload) => string): (typ: string, payload: JWTPayload) => Promise<string> {
-  let waiting: { typ: string; payload: JWTPayload; resolve: (token: string) => void; reject: (err: unknown) => void }[] = [];
-  const signWaiting = () => {
-    const batch = waiting;
-    waiting = [];
-    for (const { typ, payload, resolve, reject } of batch) {
-      try {
-        resolve(signNow(typ, payload));
-      } catch (err) {
-        reject(err);
-      }
-    }
-  };
-  return (typ, payload) =>
-    new Promise<string>((resolve, reject) => {
-      if (waiting.length === 0) setImmediate(signWaiting);
-      waiting.push({ typ, payload, resolve, reject });
-    });
+  const sign = atEndOfTurn<{ typ: string; payload: JWTPayload; resolve: (token: string) => void; reject: (err: unknown) => void }>(
+    ({ typ, payload, resolve }) => resolve(signNow(typ, payload)),
+    ({ reject }, err) => reject(err),
+  );
+  return (typ, payload) => new Promise<string>((resolve, reject) => sign({ typ, payload, resolve, reject }));
 }
 
 /**
