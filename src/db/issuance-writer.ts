@@ -190,6 +190,14 @@ const PG_ISSUE = `
   )
   SELECT "id" FROM "written"`;
 
+// Both statements are sent by name (`name` in node-postgres's query config): each connection parses
+// and plans them once and afterwards only binds the arrays. Sent as plain text, PostgreSQL parsed and
+// planned the two CTEs and their 25 parameters again for every batch. Measured with the bench's
+// client-credentials load (2 vCPU AMD EPYC, 32 connections, four alternated 5-second rounds, ours only):
+// PostgreSQL's CPU 184 → 124 µs a token, 2,220 → 2,531 tokens/s, every round in favour. Behind a
+// pooler, this needs one that keeps prepared statements per server connection (PgBouncer ≥ 1.21 with
+// max_prepared_statements, or session pooling).
+
 const PG_POLLS = `
   UPDATE "device_codes" AS d SET "lastPolledAt" = v."lastPolledAt", "interval" = v."interval"
   FROM unnest($1::text[], $2::timestamp(3)[], $3::int[]) AS v("id", "lastPolledAt", "interval")
@@ -208,7 +216,7 @@ export class PostgresIssuanceStore implements IssuanceStore {
     const column = <K extends keyof ClientTokenRow>(key: K) => batch.map((i) => i.token[key]);
     const audited = batch.filter((i) => i.audit);
     const auditRows = audited.map((i) => auditRowValues(i.audit!));
-    const inserted = await this.pool.query<{ id: string }>(PG_ISSUE, [
+    const inserted = await this.pool.query<{ id: string }>({ name: 'authgate_issue', text: PG_ISSUE, values: [
       column('id'),
       column('tokenHash'),
       column('jti'),
@@ -226,13 +234,21 @@ export class PostgresIssuanceStore implements IssuanceStore {
         }),
       ),
       audited.map((i) => i.token.id),
-    ]);
+    ] });
     const written = new Set(inserted.rows.map((r) => r.id));
     return batch.map((i) => written.has(i.token.id));
   }
 
   async recordPolls(polls: PollState[]): Promise<void> {
-    await this.pool.query(PG_POLLS, [polls.map((p) => p.id), polls.map((p) => pgTime(p.lastPolledAt)), polls.map((p) => p.interval)]);
+    await this.pool.query({ name: 'authgate_polls', text: PG_POLLS, values: [polls.map((p) => p.id), polls.map((p) => pgTime(p.lastPolledAt)), polls.map((p) => p.interval)] });
+  }
+
+  /** The statements this store's connection has prepared (pg_prepared_statements), with how often each ran: for the test that they are reused. */
+  async preparedStatements(): Promise<{ name: string; executions: number }[]> {
+    const { rows } = await this.pool.query<{ name: string; executions: string }>(
+      'SELECT "name", "generic_plans" + "custom_plans" AS "executions" FROM pg_prepared_statements ORDER BY "name"',
+    );
+    return rows.map((r) => ({ name: r.name, executions: Number(r.executions) }));
   }
 
   async close(): Promise<void> {
