@@ -131,12 +131,15 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const pages = webRouter({ services, render, config, logger, gql: createPageGraphQL({ db, services, logger, auditStream }), limits: requestLimits });
 
   if (config.metrics.enabled) metrics.collectProcessMetrics();
+  // The protocol face (JSON for machines) and the pages (HTML for people) part by path.
+  const providerNames = new Set(config.externalSignIn.providers.map((p) => p.name));
+  const isProtocol = (path: string) => PROTOCOL_PATH.test(path) && !providerNames.has(PROVIDER_PATH.exec(path)?.[1] ?? '');
   // What every request passes first, outermost first (also the front of the direct routes, below).
   const front: Middleware[] = [
     ...(config.metrics.enabled ? [httpMetrics(metrics)] : []),
     requestLog(logger),
     lastResort(logger),
-    securityHeaders({ hsts: config.secureCookies }),
+    securityHeaders({ hsts: config.secureCookies, api: isProtocol }),
   ];
   for (const middleware of front) app.use(middleware);
   const health = healthEndpoint(db);
@@ -165,8 +168,6 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     pages.routes() as never,
     pages.allowedMethods() as never,
   ]);
-  const providerNames = new Set(config.externalSignIn.providers.map((p) => p.name));
-  const isProtocol = (path: string) => PROTOCOL_PATH.test(path) && !providerNames.has(PROVIDER_PATH.exec(path)?.[1] ?? '');
   app.use(async (ctx: Context, next: Next) => (isProtocol(ctx.path) ? protocolStack(ctx, next) : pageStack(ctx, next)));
 
   const stopHousekeeping = scheduleHousekeeping(db, logger, 10 * 60_000);

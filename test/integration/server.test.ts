@@ -86,6 +86,29 @@ describe('discovery, keys and system endpoints', () => {
     expect(rows.some((r) => r.id === value)).toBe(false);
   });
 
+  test('pages get the document headers; the protocol face’s JSON answers get the API set, errors and unknown paths too', async () => {
+    const page = await fetch(`${server.url}/login`);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(page.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    const answers = [
+      await fetch(`${server.url}/.well-known/openid-configuration`),
+      await fetch(`${server.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' }),
+      await fetch(`${server.url}/oauth/no-such-endpoint`),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 401, 404]);
+    for (const res of answers) {
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+      // What governs a document's loads, links and windows: nothing in a JSON body.
+      expect(res.headers.get('cross-origin-opener-policy')).toBeNull();
+      expect(res.headers.get('referrer-policy')).toBeNull();
+      expect(res.headers.get('strict-transport-security')).toBeNull(); // BASE_URL is http here
+    }
+  });
+
   test('first run wrote the credentials file (0600) and the audit log records events without secrets', async () => {
     const file = join(server.dataDir, 'authgate-credentials.txt');
     expect(statSync(file).mode & 0o777).toBe(0o600);
