@@ -93,6 +93,24 @@ export function queryParams(ctx: Context): Params {
   return Params.fromEntries(new URLSearchParams(ctx.querystring));
 }
 
+/**
+ * The name/value pairs of a form body, as `new URLSearchParams(text)` gives them. A body with nothing
+ * encoded in it (no `%`, no `+`, as every token, introspection and revocation request of the bench and
+ * of most clients) is split directly: URLSearchParams walked a 600-character token character by
+ * character for about 2.5 µs of each introspection's 70 on the bench's machine. Anything else, and a
+ * leading `?` (which the URLSearchParams constructor drops), goes to URLSearchParams.
+ */
+export function formEntries(text: string): Iterable<[string, string]> {
+  if (text.includes('%') || text.includes('+') || text.startsWith('?')) return new URLSearchParams(text);
+  const entries: [string, string][] = [];
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    entries.push(eq === -1 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)]);
+  }
+  return entries;
+}
+
 function refuseControlCharacters(name: string, value: string): void {
   if (hasControlCharacters(name)) throw new BadRequestBody('parameter names must not contain control characters');
   if (hasControlCharacters(value)) throw new BadRequestBody(`parameter "${name}" must not contain control characters`);
@@ -106,7 +124,7 @@ function refuseControlCharacters(name: string, value: string): void {
 export function readBody(opts: { limitBytes: number }) {
   return async function readBodyMiddleware(ctx: Context, next: Next): Promise<void> {
     checkAuthorizationHeader(ctx);
-    queryParams(ctx);
+    if (ctx.querystring) queryParams(ctx);
     ctx.state.body = ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH' ? await parseBody(ctx, opts.limitBytes) : Params.empty();
     await next();
   };
@@ -144,7 +162,7 @@ async function parseBody(ctx: Context, limit: number): Promise<Params> {
     if (status === 415) throw new BadRequestBody('unsupported body charset', 415);
     throw new BadRequestBody('request body could not be read');
   }
-  if (type === FORM) return Params.fromEntries(new URLSearchParams(text));
+  if (type === FORM) return Params.fromEntries(formEntries(text));
   let json: unknown;
   try {
     json = JSON.parse(text);
