@@ -80,9 +80,9 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
     () => new ConfigError(`the database did not answer within DB_INIT_TIMEOUT (${config.timeouts.dbInitMs / 1000}s)`),
   );
   if (migration.applied.length > 0) logger.info('database migrated', { applied: migration.applied });
-  // One registry per instance: counters are moved whether or not /metrics is served (a counter move is
-  // cheap); what costs more (query timing, process metrics, database counts) runs only when it is.
-  const metrics = new Metrics();
+  // One registry per instance, recorded into only when /metrics is served (METRICS_ENABLED); then
+  // query timing, process metrics and database counts run too.
+  const metrics = new Metrics({ record: config.metrics.enabled });
   // Before the database client: a Redis that cannot be reached stops startup with nothing left open.
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger, { connectTimeoutMs: config.timeouts.redisConnMs, metrics }) : undefined;
   // With Redis, cache invalidations reach every instance, whatever the cache types: pub/sub needs a connection of its own.

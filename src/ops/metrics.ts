@@ -164,6 +164,23 @@ export class Metrics {
 
   private processMetrics = false;
 
+  /**
+   * `record: false` (METRICS_ENABLED off: nothing serves this registry) makes every recorder of this
+   * instance a no-op, so the requests pay nothing for figures no one can read. prom-client's own
+   * `observe` and labelled `inc` validate and hash their labels on every call: moving them anyway cost
+   * tokeninfo 6 % of its requests a second on the bench's 2-vCPU machine (8,693 against 9,227 in six
+   * alternated rounds, every one in favour; about 7 µs of main-thread CPU a request).
+   */
+  constructor(opts: { record?: boolean } = {}) {
+    if (opts.record !== false) return;
+    const none = () => undefined;
+    for (const metric of Object.values(this)) {
+      if (metric instanceof Counter || metric instanceof Gauge || metric instanceof Histogram) {
+        Object.assign(metric, { inc: none, dec: none, set: none, observe: none, count: none, startTimer: () => none });
+      }
+    }
+  }
+
   /** Process metrics (CPU, memory, handles, GC) and event-loop lag, for this registry. Once. */
   collectProcessMetrics(): void {
     if (this.processMetrics) return;

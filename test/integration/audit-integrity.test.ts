@@ -26,7 +26,7 @@ describe('audit integrity', () => {
   const dialect = usingPostgres ? 'postgresql' : 'sqlite';
   beforeAll(async () => {
     // The configured maximum batch, and no timer flush: the tests decide when batches are written.
-    server = await startTestServer({ AUDIT_BATCH_SIZE: '10000', AUDIT_FLUSH_INTERVAL: '1h' });
+    server = await startTestServer({ AUDIT_BATCH_SIZE: '10000', AUDIT_FLUSH_INTERVAL: '1h', METRICS_ENABLED: 'true' });
   });
   afterAll(async () => {
     await server.close();

@@ -142,6 +142,7 @@ describe('AUTH_MODE=http_api with an HMAC-signed user service', () => {
     server = await startTestServer(
       {
         AUTH_MODE: 'http_api',
+        METRICS_ENABLED: 'true', // the outcome counter is read below
         // A query string: signed as part of the path, as AuthGate does.
         HTTP_API_URL: `${service.url}/api/verify?tenant=acme`,
         HTTP_API_AUTH_MODE: 'hmac',

@@ -391,6 +391,10 @@ describe('/metrics switched off, and without a token', () => {
   test('METRICS_ENABLED unset: /metrics is an ordinary 404, token or not', async () => {
     expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
     expect((await fetch(`${off.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    // Nothing is recorded that nothing serves: the instance's registry stays empty under requests.
+    expect((await postForm(`${off.url}/oauth/device/code`, { client_id: off.cliClientId, scope: 'read' })).status).toBe(200);
+    const recorded = new Map(parsePrometheusTextFormat(await off.authgate.metrics.registry.metrics()).map((family) => [family.name, family]));
+    expect(value(recorded, 'oauth_device_codes_total')).toBe(0);
   });
 
   test('no METRICS_TOKEN: scrapes need no credentials; each instance counts only its own requests', async () => {

@@ -37,6 +37,8 @@ async function setUp(env: Record<string, string> = {}): Promise<Setup> {
     {
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: `authgate-test:${randomUUID()}:`,
+      // redis_up and the limit store's error counter are read from the instance's metrics.
+      METRICS_ENABLED: 'true',
       TRUST_PROXY: 'true',
       ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true',
       // The request limits on device codes and registration are part of what is tested here; the

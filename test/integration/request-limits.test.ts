@@ -69,7 +69,7 @@ describe('configuration', () => {
 describe('limits on the protocol endpoints (JSON)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ TOKEN_RATE_LIMIT: '3', INTROSPECT_RATE_LIMIT: '2', DEVICE_CODE_RATE_LIMIT: '3', TRUST_PROXY: 'true' });
+    server = await startTestServer({ TOKEN_RATE_LIMIT: '3', INTROSPECT_RATE_LIMIT: '2', DEVICE_CODE_RATE_LIMIT: '3', TRUST_PROXY: 'true', METRICS_ENABLED: 'true' });
   });
   afterAll(() => server.close());
 
@@ -206,7 +206,7 @@ describe('limits on the protocol endpoints (JSON)', () => {
 describe('limits on the form posts (HTML)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ LOGIN_RATE_LIMIT: '2', DEVICE_VERIFY_RATE_LIMIT: '1', TRUST_PROXY: 'true' });
+    server = await startTestServer({ LOGIN_RATE_LIMIT: '2', DEVICE_VERIFY_RATE_LIMIT: '1', TRUST_PROXY: 'true', METRICS_ENABLED: 'true' });
   });
   afterAll(() => server.close());
 

@@ -35,3 +35,34 @@ test('a name outside the known caches is folded into "other"', async () => {
   m.cacheHit('nonsense' as never);
   expect(line(await m.registry.metrics(), 'cache_hits_total{cache="other"}')).toBe('cache_hits_total{cache="other"} 1');
 });
+
+test('an instance that does not record (METRICS_ENABLED off) keeps every series empty, through every recorder', async () => {
+  const on = new Metrics();
+  const off = new Metrics({ record: false });
+  for (const m of [on, off]) {
+    m.cacheHit('token');
+    m.tokenValidation.count('valid');
+    m.tokenValidationDuration.observe({ provider: 'local' }, 0.002);
+    m.tokensIssuedFor('client_credentials', true);
+    m.tokensRevokedFor('rotation', 2);
+    m.rateLimitHit('token');
+    m.httpInFlight.inc();
+    m.deviceCodesActive.set(7);
+    m.externalApiTimer('github')();
+    m.sessionEnded({ expired: 'logout' }, Date.now() - 1000);
+  }
+  const series = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
+  const recorded = series(await on.registry.metrics());
+  expect(recorded).toEqual(
+    expect.arrayContaining([
+      'cache_hits_total{cache="token"} 1',
+      'oauth_token_validation_total{result="valid"} 1',
+      'oauth_token_validation_duration_seconds_count{provider="local"} 1',
+      'oauth_tokens_issued_total{token_type="refresh",grant_type="client_credentials"} 1',
+      'http_requests_in_flight 1',
+      'oauth_device_codes_active 7',
+    ]),
+  );
+  // Only the unlabelled series prom-client always shows, at zero.
+  expect(series(await off.registry.metrics()).filter((l) => !/ 0$/.test(l))).toEqual([]);
+});
