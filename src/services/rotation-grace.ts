@@ -1,5 +1,7 @@
 // Refresh rotation grace window: a client whose refresh response was lost (network retry) presents the
 // old token again and gets the same successor back instead of having its family revoked as stolen.
+// The window is judged by when the retry was presented (services/tokens.ts), so a retry that waited on
+// a busy server is still a retry.
 //
 // The database keeps only hashes of token values, so the successor's response cannot be rebuilt from
 // it. Instead it is sealed (domain/seal.ts) under the OLD token's value, which only its holder has: the

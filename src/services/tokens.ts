@@ -172,10 +172,13 @@ export class TokenService {
     requested: { scope?: string; resources: string[] },
     req: RequestInfo,
   ): Promise<TokenSet> {
+    // When the token was presented: the grace window is judged by this, not by when a busy server gets
+    // to the replay (waiting for the winner's row lock or a connection must not make a retry a theft).
+    const presentedAt = new Date();
     const row = await this.db.token.findUnique({ where: { tokenHash: sha256Hex(presented) }, include: { user: true } });
     if (!row || row.category !== 'refresh') throw new InvalidGrant('refresh token is invalid');
     if (row.clientId !== client.id) throw new InvalidGrant('refresh token was issued to another client');
-    if (row.status !== 'active') return this.settleRetired(row, presented, client, req);
+    if (row.status !== 'active') return this.settleRetired(row, presented, presentedAt, client, req);
     if (row.expiresAt <= new Date()) throw new InvalidGrant('refresh token has expired');
     if (row.user && !row.user.active) throw new InvalidGrant('the user is disabled');
 
@@ -214,7 +217,7 @@ export class TokenService {
           : { lastUsedAt: now };
         return (await tx.token.updateMany({ where: { id: row.id, status: 'active' }, data })).count === 1;
       },
-      lost: (tx) => this.retiredOutcome(tx, row, presented, client, req),
+      lost: (tx) => this.retiredOutcome(tx, row, presented, presentedAt, client, req),
     };
     const response = await this.commit(grant, prepared, source, {
       eventType: 'TOKEN_REFRESHED',
@@ -337,11 +340,11 @@ export class TokenService {
   }
 
   /** A refresh token that is no longer active: a grace replay, a reuse (theft), or simply invalid. */
-  private async settleRetired(row: Token, presented: string, client: OAuthClient, req: RequestInfo): Promise<TokenSet> {
+  private async settleRetired(row: Token, presented: string, presentedAt: Date, client: OAuthClient, req: RequestInfo): Promise<TokenSet> {
     const outcome = await writeTransaction(this.db, this.dialect, async (tx): Promise<Outcome> => {
       const refusal = await lockAndCheckGrant(tx, this.dialect, { clientId: row.clientId, userId: row.userId });
       if (refusal) return refused(refusal, client.clientId, req);
-      return this.retiredOutcome(tx, row, presented, client, req);
+      return this.retiredOutcome(tx, row, presented, presentedAt, client, req);
     });
     return this.settle(outcome);
   }
@@ -358,14 +361,14 @@ export class TokenService {
   }
 
   /** Inside the transaction, after the presented refresh token was found retired (read under the winner's commit). */
-  private async retiredOutcome(tx: Tx, row: Token, presented: string, client: OAuthClient, req: RequestInfo): Promise<Outcome> {
+  private async retiredOutcome(tx: Tx, row: Token, presented: string, presentedAt: Date, client: OAuthClient, req: RequestInfo): Promise<Outcome> {
     const now = new Date();
     const current = await tx.token.findUnique({ where: { id: row.id } });
     const successor = await tx.token.findFirst({ where: { parentId: row.id, category: 'refresh' }, orderBy: { createdAt: 'desc' } });
     // A rotated-away token (it has a successor) coming back means two parties hold it...
     if (!current || !successor) return { error: new InvalidGrant('refresh token is no longer valid') };
-    // ...unless it is the same client retrying within the grace window while the successor is still unused.
-    if (current.successorSealed && current.successorSealedUntil && current.successorSealedUntil > now && successor.status === 'active') {
+    // ...unless it is the same client retrying within the grace window (presented in it) while the successor is still unused.
+    if (current.successorSealed && current.successorSealedUntil && current.successorSealedUntil > presentedAt && successor.status === 'active') {
       const sealed = openSuccessor(current.successorSealed, presented, row.id);
       if (sealed) {
         const elapsed = Math.floor((now.getTime() - (current.revokedAt ?? now).getTime()) / 1000);

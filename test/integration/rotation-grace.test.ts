@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256Hex } from '../../src/domain/crypto.js';
 import { runHousekeeping } from '../../src/ops/housekeeping.js';
 import { createIntrospector, freshGrantParties, isActive, refresh, tokensFromCode, type Introspector, type Tokens } from '../helpers/grants.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, usingPostgres, type TestServer } from '../helpers/server.js';
 
 describe('refresh rotation grace window (1s)', () => {
   let server: TestServer;
@@ -52,6 +52,35 @@ describe('refresh rotation grace window (1s)', () => {
       expect(new Set(results.map((r) => r.json.access_token)).size).toBe(1);
       expect(await isActive(server, rs, String(results[0]!.json.refresh_token))).toBe(true);
     }
+  });
+
+  test('a retry presented within the window is a retry even when the server answers it after the window', async () => {
+    // A slow server (here: another transaction holding the client row, or SQLite's one connection) must
+    // not turn a client's timely retry into reuse and revoke its family: the window is judged by when the
+    // replay was presented, not by when the server got round to it.
+    const { user, client } = await freshGrantParties(server);
+    const start = await tokensFromCode(server, user, client);
+    const first = await refresh(server, client, start.refresh_token);
+    expect(first.status).toBe(200);
+    const db = server.authgate.db;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const blocker = db.$transaction(
+      async (tx) => {
+        if (usingPostgres) await tx.$queryRaw`SELECT "id" FROM "oauth_clients" WHERE "id" = ${client.id} FOR UPDATE`;
+        else await tx.$executeRaw`UPDATE "signing_keys" SET "kid" = "kid" WHERE 0`;
+        held();
+        await sleep(1500);
+      },
+      { timeout: 10_000 },
+    );
+    await holding;
+    const replay = await refresh(server, client, start.refresh_token);
+    await blocker;
+    expect(replay.status).toBe(200);
+    expect(replay.json.refresh_token).toBe(first.json.refresh_token);
+    expect(replay.json.expires_in).toBeLessThan(first.json.expires_in as number);
+    expect(await isActive(server, rs, String(first.json.refresh_token))).toBe(true);
   });
 
   test('after the window, a replay is reuse: the whole family is revoked, the successor included', async () => {
