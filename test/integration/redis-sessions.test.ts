@@ -192,17 +192,17 @@ describeRedis('Redis session expiry', () => {
 
   test('idle: a session unused for the idle timeout is gone (Redis expires the key and drops it from the index)', async () => {
     // Seconds, below what configuration allows, so the test runs in real time against real Redis.
-    const sessions = new SessionService(new RedisSessionStore(redis, prefix, 5000), { maxAge: 5, idleTimeout: 1 }, new Metrics());
+    const sessions = new SessionService(new RedisSessionStore(redis, prefix, 5000), { maxAge: 10, idleTimeout: 2 }, new Metrics());
     await sessions.set('cookie-idle', { userId: 'user-idle' }, {});
     const pttl = await redis.pttl(`${prefix}session:${sha256Hex('cookie-idle')}`);
-    expect(pttl).toBeGreaterThan(500);
-    expect(pttl).toBeLessThanOrEqual(1000);
-    await sleep(600);
+    expect(pttl).toBeGreaterThan(1000);
+    expect(pttl).toBeLessThanOrEqual(2000);
+    await sleep(1200);
     expect(await sessions.get('cookie-idle')).toMatchObject({ userId: 'user-idle' });
     await sessions.set('cookie-idle', { userId: 'user-idle' }, {}); // used: rolled on
-    await sleep(600);
+    await sleep(1200);
     expect(await sessions.get('cookie-idle')).not.toBeNull();
-    await sleep(1100);
+    await sleep(2200);
     expect(await redis.exists(`${prefix}session:${sha256Hex('cookie-idle')}`)).toBe(0);
     expect(await sessions.get('cookie-idle')).toBeNull();
     expect(await sessions.listForUser('user-idle')).toEqual([]);
@@ -210,7 +210,7 @@ describeRedis('Redis session expiry', () => {
   }, 15_000);
 
   test('absolute: a session in use ends at its absolute expiry all the same', async () => {
-    const sessions = new SessionService(new RedisSessionStore(redis, prefix, 5000), { maxAge: 2, idleTimeout: 1.5 }, new Metrics());
+    const sessions = new SessionService(new RedisSessionStore(redis, prefix, 5000), { maxAge: 4, idleTimeout: 3 }, new Metrics());
     const started = Date.now();
     await sessions.set('cookie-abs', { userId: 'user-abs' }, { ip: '10.0.0.1', userAgent: 'test' });
     const data = (await sessions.get('cookie-abs'))!;
@@ -218,21 +218,21 @@ describeRedis('Redis session expiry', () => {
       await sessions.set('cookie-abs', data, {});
       return sessions.get('cookie-abs');
     };
-    await sleep(900);
+    await sleep(1800);
     expect(await keepUsing()).not.toBeNull();
-    await sleep(800);
-    expect(await keepUsing()).not.toBeNull(); // 1.7 s: within both
+    await sleep(1600);
+    expect(await keepUsing()).not.toBeNull(); // 3.4 s: within both
     const [listed] = await sessions.listForUser('user-abs');
-    expect(listed!.absoluteExpiresAt.getTime() - started).toBeLessThanOrEqual(2050);
+    expect(listed!.absoluteExpiresAt.getTime() - started).toBeLessThanOrEqual(4050);
     expect(listed!.expiresAt.getTime()).toBe(listed!.absoluteExpiresAt.getTime());
     expect(listed).toMatchObject({ ipAddress: '10.0.0.1', userAgent: 'test' });
-    await sleep(Math.max(0, started + 2100 - Date.now()));
+    await sleep(Math.max(0, started + 4200 - Date.now()));
     expect(await sessions.get('cookie-abs')).toBeNull();
     // A late write (an in-flight request) cannot extend it either.
     await sessions.set('cookie-abs', data, {});
     expect(await sessions.get('cookie-abs')).toBeNull();
     expect(await sessions.listForUser('user-abs')).toEqual([]);
-  }, 15_000);
+  }, 20_000);
 });
 
 // The administrative changes that end a user's sessions, in each store: the count returned and
