@@ -98,8 +98,8 @@ export function queryParams(ctx: Context): Params {
  * encoded in it (no `%`, no `+`, as every token, introspection and revocation request of the bench and
  * of most clients) is split directly: URLSearchParams walked a 600-character token character by
  * character, about 2.5 µs of the 70 an introspection took in a `perf` profile on one of the bench's
- * 2-vCPU machines. Anything else, and a
- * leading `?` (which the URLSearchParams constructor drops), goes to URLSearchParams.
+ * 2-vCPU machines. Anything else, and a leading `?` (which the URLSearchParams constructor drops),
+ * goes to URLSearchParams.
  */
 export function formEntries(text: string): Iterable<[string, string]> {
   if (text.includes('%') || text.includes('+') || text.startsWith('?')) return new URLSearchParams(text);
