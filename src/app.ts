@@ -2,6 +2,7 @@
 import Koa from 'koa';
 import compose from 'koa-compose';
 import type { Context, Middleware, Next } from 'koa';
+import cluster from 'node:cluster';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +30,7 @@ import { instrumentDb, scheduleGaugeUpdates } from './ops/metrics-db.js';
 import { httpMetrics, METRICS_PATH, metricsEndpoint } from './ops/metrics-http.js';
 import { scheduleAuditRetention, scheduleHousekeeping } from './ops/housekeeping.js';
 import { closeRedis, connectRedis } from './ops/redis.js';
+import { clusterMetricsSource } from './ops/cluster.js';
 import type { Logger } from './ops/logger.js';
 import { errorFields } from './ops/logger.js';
 import { apiDocsRouter } from './oauth/api-docs.js';
@@ -145,7 +147,9 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
   const health = healthEndpoint(db);
   app.use(async (ctx: Context, next: Next) => (ctx.path === '/health' ? health(ctx) : next()));
   if (config.metrics.enabled) {
-    const scrape = metricsEndpoint(metrics, { token: config.metrics.token });
+    // A worker of WEB_CONCURRENCY > 1 serves the sum of every worker's metrics, not only its own.
+    const collect = config.webConcurrency > 1 && cluster.isWorker ? clusterMetricsSource(metrics.registry) : undefined;
+    const scrape = metricsEndpoint(metrics, { token: config.metrics.token, collect });
     app.use(async (ctx: Context, next: Next) => (ctx.path === METRICS_PATH ? scrape(ctx) : next()));
   }
   // The protocol API's description and Swagger UI (/api/openapi.json, /api/swagger/); other paths pass on.

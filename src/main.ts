@@ -1,5 +1,7 @@
-// Process entry: command line → config → app → listen → graceful shutdown.
+// Process entry: command line → config → app → listen → graceful shutdown. With WEB_CONCURRENCY > 1
+// this process becomes the cluster's primary (ops/cluster.ts), and each worker runs this file again.
 import './ops/v8-flags.js';
+import cluster from 'node:cluster';
 import { helpText, parseCommandLine, USAGE, versionText } from './cli.js';
 import { loadConfig, loadDotEnv } from './config/env.js';
 import { ConfigError } from './domain/errors.js';
@@ -31,6 +33,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Bounded: if flushing or closing the database hangs (the database is gone), leave anyway.
+  const shutdownDeadlineMs = config.shutdownTimeoutMs + config.timeouts.auditShutdownMs + config.timeouts.dbCloseMs + config.timeouts.redisCloseMs + 5000;
+  if (config.webConcurrency > 1 && cluster.isPrimary) {
+    const { runPrimary } = await import('./ops/cluster.js');
+    // The workers' own deadline first; only a worker still running after it (and a margin) is killed.
+    process.exit(await runPrimary({ workers: config.webConcurrency, shutdownMs: shutdownDeadlineMs + 5000, logger }));
+  }
   // Loaded only to serve: --version and --help answer without loading the server and its database clients.
   const { createAuthGate } = await import('./app.js');
   const authgate = await createAuthGate(config, logger).catch((err: unknown) => {
@@ -52,11 +61,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
-    // Bounded: if flushing or closing the database hangs (the database is gone), leave anyway.
     setTimeout(() => {
       logger.error('shutdown did not finish in time; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs + config.timeouts.auditShutdownMs + config.timeouts.dbCloseMs + config.timeouts.redisCloseMs + 5000).unref();
+    }, shutdownDeadlineMs).unref();
     authgate
       .close()
       .then(() => process.exit(0))

@@ -86,6 +86,11 @@ export interface Config {
   defaultAdminPassword?: string;
   /** Worker threads that hash and check passwords (PASSWORD_HASH_WORKERS, this server's own); 0 = on the main thread. */
   passwordHashWorkers: number;
+  /**
+   * Server processes sharing the port (WEB_CONCURRENCY, this server's own): 1 = this process serves;
+   * more = a primary process that forks that many workers (ops/cluster.ts). Needs what several instances need.
+   */
+  webConcurrency: number;
   /** Max body size for every endpoint; protocol requests are small. */
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
@@ -232,6 +237,7 @@ function readConfig(env: Env): Config {
     },
     defaultAdminPassword: env.DEFAULT_ADMIN_PASSWORD || undefined,
     passwordHashWorkers: readInt(env, 'PASSWORD_HASH_WORKERS', defaultPasswordHashWorkers(), { min: 0, max: 64 }),
+    webConcurrency: readInt(env, 'WEB_CONCURRENCY', 1, { min: 1, max: 64 }),
     bodyLimitBytes: 64 * 1024,
     shutdownTimeoutMs: ms('SERVER_SHUTDOWN_TIMEOUT', '5s'),
     timeouts: {
@@ -258,6 +264,7 @@ function readConfig(env: Env): Config {
     externalSignIn: readExternalSignIn(env, { production, baseUrl }, { readBool, readDuration }),
   };
   requireRedisForCaches(config);
+  requireSharedStateForWorkers(config);
   if (config.sessionStore === 'redis' && !config.redisUrl) {
     throw new ConfigError('SESSION_STORE=redis needs Redis: set REDIS_URL (or RATE_LIMIT_STORE=redis with REDIS_ADDR, REDIS_PASSWORD, REDIS_DB)');
   }
@@ -837,6 +844,23 @@ export function readCaches(env: Env): CachesConfig {
 // ops/cache.ts). 0 does not wait: other instances then drop their copies when the message arrives.
 function readCacheInvalidationTimeout(env: Env): number {
   return readMilliseconds(env, 'CACHE_INVALIDATION_TIMEOUT', '1s', 0, 60_000);
+}
+
+// The workers of a cluster are several instances on one machine: each keeps its own caches, guessing
+// counters and request-limit counters, which only Redis shares (a revocation seen by one worker must
+// reach the others' caches at once; a guesser must not get one allowance per worker), and SQLite's
+// group commit and connection turn belong to one process.
+function requireSharedStateForWorkers(config: Config): void {
+  if (config.webConcurrency === 1) return;
+  const missing = [
+    ...(config.database.dialect === 'postgresql' ? [] : ['PostgreSQL (DATABASE_URL=postgresql://…)']),
+    ...(config.redisUrl ? [] : ['Redis (REDIS_URL)']),
+  ];
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `WEB_CONCURRENCY=${config.webConcurrency} runs ${config.webConcurrency} server processes, which share state as several instances do: it needs ${missing.join(' and ')}; or set WEB_CONCURRENCY=1`,
+    );
+  }
 }
 
 function requireRedisForCaches(config: Config): void {

@@ -38,7 +38,9 @@ export function httpMetrics(metrics: Metrics) {
  * The scrape endpoint. With a token (METRICS_TOKEN), only `Authorization: Bearer <token>` is answered,
  * compared in constant time; anything else is 401 with a Bearer challenge.
  */
-export function metricsEndpoint(metrics: Metrics, opts: { token?: string }) {
+export function metricsEndpoint(metrics: Metrics, opts: { token?: string; collect?: () => Promise<string> }) {
+  // One process: its own registry. A cluster's worker: every worker's, added up by the primary.
+  const collect = opts.collect ?? (() => metrics.registry.metrics());
   return async function metricsEndpointMiddleware(ctx: Context): Promise<void> {
     ctx.set('Cache-Control', 'no-store');
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
@@ -58,7 +60,16 @@ export function metricsEndpoint(metrics: Metrics, opts: { token?: string }) {
         return;
       }
     }
+    let text: string;
+    try {
+      text = await collect();
+    } catch (err) {
+      ctx.status = 503;
+      ctx.type = 'text/plain';
+      ctx.body = `Metrics unavailable: ${err instanceof Error ? err.message : String(err)}`;
+      return;
+    }
     ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
+    ctx.body = text;
   };
 }

@@ -4,6 +4,8 @@
 //
 // Counters are moved where the thing happens (the services, the audit pipeline, the limit store); HTTP
 // metrics by the middleware in metrics-http.ts; gauges that need a database count by metrics-gauges.ts.
+// With WEB_CONCURRENCY > 1, /metrics adds up every worker's registry (ops/cluster.ts): summed unless a
+// metric names its `aggregator`, as the gauges of database counts do (each worker counts the same rows).
 // A label value never comes from a request: grant types, results, reasons and route templates are fixed
 // sets written in this code, and anything else is folded into "other" before it reaches a label.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -71,8 +73,8 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: this.r,
   });
-  readonly deviceCodesActive = new Gauge({ name: 'oauth_device_codes_active', help: 'Device codes neither expired nor used (refreshed on an interval)', registers: this.r });
-  readonly deviceCodesPending = new Gauge({ name: 'oauth_device_codes_pending_authorization', help: 'Device codes waiting for their user (refreshed on an interval)', registers: this.r });
+  readonly deviceCodesActive = new Gauge({ name: 'oauth_device_codes_active', help: 'Device codes neither expired nor used (refreshed on an interval)', aggregator: 'max', registers: this.r });
+  readonly deviceCodesPending = new Gauge({ name: 'oauth_device_codes_pending_authorization', help: 'Device codes waiting for their user (refreshed on an interval)', aggregator: 'max', registers: this.r });
   readonly deviceCodeAuthorizationDuration = new Histogram({
     name: 'oauth_device_code_authorization_duration_seconds',
     help: 'Time from a device code request to its approval',
@@ -85,7 +87,7 @@ export class Metrics {
   readonly tokensRevoked = new Counter({ name: 'oauth_tokens_revoked_total', help: 'Tokens revoked, by reason (user_request, admin, rotation, security)', labelNames: ['reason'] as const, registers: this.r });
   readonly tokensRefreshed = new Counter({ name: 'oauth_tokens_refreshed_total', help: 'Refresh token grant requests, by result', labelNames: ['result'] as const, registers: this.r });
   readonly tokenValidation = talliedCounter({ name: 'oauth_token_validation_total', help: 'Token validations (tokeninfo, userinfo, introspection), by result', label: 'result', registers: this.r });
-  readonly tokensActive = new Gauge({ name: 'oauth_tokens_active', help: 'Unexpired, unrevoked tokens by token_type (refreshed on an interval)', labelNames: ['token_type'] as const, registers: this.r });
+  readonly tokensActive = new Gauge({ name: 'oauth_tokens_active', help: 'Unexpired, unrevoked tokens by token_type (refreshed on an interval)', labelNames: ['token_type'] as const, aggregator: 'max', registers: this.r });
   readonly tokenGenerationDuration = new Histogram({ name: 'oauth_token_generation_duration_seconds', help: 'Time to sign and lay out a token set', labelNames: ['provider'] as const, registers: this.r });
   readonly tokenValidationDuration = new Histogram({ name: 'oauth_token_validation_duration_seconds', help: 'Time to validate a token', labelNames: ['provider'] as const, registers: this.r });
 
@@ -105,7 +107,7 @@ export class Metrics {
   readonly authExternalApiDuration = new Histogram({ name: 'auth_external_api_duration_seconds', help: 'Time of calls to an external authentication API', labelNames: ['provider'] as const, registers: this.r });
 
   // --- Sessions (AuthGate) ---
-  readonly sessionsActive = new Gauge({ name: 'sessions_active', help: 'Signed-in sessions not yet ended (refreshed on an interval)', registers: this.r });
+  readonly sessionsActive = new Gauge({ name: 'sessions_active', help: 'Signed-in sessions not yet ended (refreshed on an interval)', aggregator: 'max', registers: this.r });
   readonly sessionsCreated = new Counter({ name: 'sessions_created_total', help: 'Signed-in sessions started', registers: this.r });
   readonly sessionsExpired = new Counter({ name: 'sessions_expired_total', help: 'Signed-in sessions ended, by reason (timeout, idle_timeout, logout)', labelNames: ['reason'] as const, registers: this.r });
   readonly sessionsInvalidated = new Counter({ name: 'sessions_invalidated_total', help: 'Signed-in sessions ended by the server, by reason', labelNames: ['reason'] as const, registers: this.r });
@@ -144,7 +146,7 @@ export class Metrics {
   /** Events waiting in memory for the next batch write. */
   readonly auditBufferDepth = new Gauge({ name: 'audit_buffer_depth', help: 'Audit events buffered in memory, not yet written', registers: this.r });
   /** 1 while the shared Redis connection is ready, 0 while it is down (reconnecting); absent without Redis. */
-  readonly redisUp = new Gauge({ name: 'redis_up', help: 'Whether the Redis connection is ready (1) or down (0)', registers: this.r });
+  readonly redisUp = new Gauge({ name: 'redis_up', help: 'Whether the Redis connection is ready (1) or down (0)', aggregator: 'min', registers: this.r });
   readonly dbQueryDuration = new Histogram({
     name: 'database_query_duration_seconds',
     help: 'Database operations through the ORM, by model and operation',

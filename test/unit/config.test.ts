@@ -80,6 +80,20 @@ describe('configuration', () => {
     expect(() => grace('10m')).toThrow('REFRESH_TOKEN_ROTATION_GRACE must be at most 300 seconds');
     expect(() => grace('soon')).toThrow(ConfigError);
   });
+
+  test('WEB_CONCURRENCY: 1 by default; more server processes only with what several instances need (PostgreSQL and Redis)', () => {
+    const pgUrl = 'postgresql://u@h/db';
+    const workers = (env: Record<string, string>) => loadConfig({ DATA_DIR: dataDir(), ...env }).webConcurrency;
+    expect(workers({})).toBe(1);
+    expect(workers({ WEB_CONCURRENCY: '1' })).toBe(1);
+    expect(workers({ WEB_CONCURRENCY: '4', DATABASE_URL: pgUrl, REDIS_URL: 'redis://127.0.0.1:6379' })).toBe(4);
+    expect(() => workers({ WEB_CONCURRENCY: '2' })).toThrow(
+      'WEB_CONCURRENCY=2 runs 2 server processes, which share state as several instances do: it needs PostgreSQL (DATABASE_URL=postgresql://…) and Redis (REDIS_URL); or set WEB_CONCURRENCY=1',
+    );
+    expect(() => workers({ WEB_CONCURRENCY: '2', DATABASE_URL: pgUrl })).toThrow(/it needs Redis \(REDIS_URL\); or set/);
+    expect(() => workers({ WEB_CONCURRENCY: '2', REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/it needs PostgreSQL \(DATABASE_URL=postgresql:\/\/…\); or set/);
+    for (const bad of ['0', 'two', '1.5', '65']) expect(() => workers({ WEB_CONCURRENCY: bad })).toThrow('WEB_CONCURRENCY must be an integer between 1 and 64');
+  });
 });
 
 describe('token profiles', () => {
