@@ -5,13 +5,13 @@
 // every cache on. The primary replaces a worker that dies, stops when workers keep dying, gives up
 // when the first worker cannot start, adds up every worker's metrics at /metrics, and passes SIGTERM
 // on for a clean shutdown.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildOnce, MAIN } from '../helpers/build.js';
+import { buildOnce, spawnBuilt } from '../helpers/build.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { freePort } from '../helpers/server.js';
 
@@ -46,14 +46,11 @@ class Cluster {
   }
 
   static start(database: TestDatabase, dataDir: string, port: number, env: Record<string, string> = {}): Cluster {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawnBuilt({
+      dataDir,
+      port,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
-        PATH: process.env.PATH!,
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        BASE_URL: `http://127.0.0.1:${port}`,
         LOG_LEVEL: 'info',
         WEB_CONCURRENCY: '2',
         DATABASE_URL: database.url,

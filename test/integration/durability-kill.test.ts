@@ -4,14 +4,14 @@
 // (db/issuance-writer.ts), so each round fires many requests at once: the ones answered before the
 // kill came from shared transactions, and the kill lands while later batches are still being written.
 // The periodic audit flush is set to an hour, so only the write the token shares can have stored the event.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { buildOnce, MAIN } from '../helpers/build.js';
+import { buildOnce, spawnBuilt } from '../helpers/build.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { freePort, usingPostgres } from '../helpers/server.js';
 
@@ -34,14 +34,11 @@ afterAll(async () => {
 });
 
 async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawnBuilt({
+    dataDir,
+    port,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
-      PATH: process.env.PATH!,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      BASE_URL: `http://127.0.0.1:${port}`,
       LOG_LEVEL: 'error',
       ENABLE_RATE_LIMIT: 'false',
       ENABLE_DYNAMIC_CLIENT_REGISTRATION: 'true',
