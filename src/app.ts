@@ -208,7 +208,7 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       // A cleanup in progress stops after its current chunk, before the database closes.
       await stopAuditRetention();
       // Live subscriptions end first: an open event stream would otherwise hold the server open until the deadline.
-      await auditStream.close();
+      await auditStream.endSubscriptions();
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeIdleConnections();
@@ -221,6 +221,10 @@ export async function createAuthGate(config: Config, logger: Logger): Promise<Au
       // Each bounded by its AuthGate timeout: a database or Redis that is gone must not hold shutdown.
       await withTimeout(services.audit.close(), config.timeouts.auditShutdownMs, () => new Error('AUDIT_SHUTDOWN_TIMEOUT')).catch((err: unknown) =>
         logger.error('audit log not fully written at shutdown', errorFields(err)),
+      );
+      // After the audit log's last batch, which it publishes to other instances' subscribers.
+      await withTimeout(auditStream.close(), config.timeouts.redisCloseMs, () => new Error('REDIS_CLOSE_TIMEOUT')).catch((err: unknown) =>
+        logger.error('audit stream did not close', errorFields(err)),
       );
       await withTimeout(
         Promise.all([issuances.drained(), services.deviceCodes.close()]).then(() => issuanceStore.close()),

@@ -21,6 +21,13 @@ type WireRow = Omit<AuditEvent, 'createdAt'> & { createdAt: string };
 export interface AuditStream {
   /** Every event written from now on, on any instance, until the consumer stops. */
   subscribe(): AsyncIterable<AuditEvent>;
+  /**
+   * Ends every local subscription (an open stream would hold the server open at shutdown), and keeps
+   * publishing: the audit log's last batch, written after the requests end, still reaches the
+   * subscribers of other instances.
+   */
+  endSubscriptions(): Promise<void>;
+  /** Ends the subscriptions if still open, then closes the Redis connections: after the audit log's last write. */
   close(): Promise<void>;
 }
 
@@ -57,6 +64,14 @@ export async function createAuditStream(audit: AuditLog, opts: { redisUrl?: stri
     }
   })();
 
+  let ended: Promise<void> | undefined;
+  const endSubscriptions = () =>
+    (ended ??= (async () => {
+      for (const end of subscribers.values()) end();
+      await feed.return();
+      await fanOut;
+    })());
+
   return {
     subscribe() {
       return new Repeater<AuditEvent>((push, stop) => {
@@ -67,10 +82,9 @@ export async function createAuditStream(audit: AuditLog, opts: { redisUrl?: stri
         void stop.then(() => subscribers.delete(deliver));
       }, new SlidingBuffer(PENDING_EVENTS_PER_SUBSCRIBER));
     },
+    endSubscriptions,
     async close() {
-      for (const end of subscribers.values()) end();
-      await feed.return();
-      await fanOut;
+      await endSubscriptions();
       await Promise.all([publishClient && closeRedis(publishClient), subscribeClient && closeRedis(subscribeClient)]);
     },
   };

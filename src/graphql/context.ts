@@ -41,8 +41,8 @@ export interface GraphQLContext {
   sessionId: string | null;
   /** Re-checks the caller's token or session (revoked, expired, ended, user disabled), for long-lived subscriptions. */
   viewerStillValid: () => Promise<boolean>;
-  /** Audit events as they are written, for the `auditEvents` subscription. */
-  auditStream: AuditStream;
+  /** Audit events as they are written, for the `auditEvents` subscription (the server, not a request, ends the stream). */
+  auditStream: Pick<AuditStream, 'subscribe'>;
   /** This request's batch loaders (loaders.ts). */
   loaders: Loaders;
 }

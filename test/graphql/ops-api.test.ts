@@ -9,6 +9,7 @@ import { codes, deviceFlowToken, gql, signedInBrowser } from '../helpers/graphql
 import { postForm } from '../helpers/oauth.js';
 import { freePort, SESSION_STORES, startTestServer, type TestServer } from '../helpers/server.js';
 import { subscribe } from '../helpers/sse.js';
+import { captureLog } from '../helpers/log-capture.js';
 import {
   AuditEventsDocument,
   ChangeMyPasswordDocument,
@@ -323,5 +324,20 @@ describe.each(SESSION_STORES)('GraphQL tokens, audit, account and stats (session
     const got = await live.waitFor((d) => d.auditEvents.eventType === 'WRITTEN_ON_B');
     expect(JSON.parse(got.auditEvents.details)).toEqual({ n: 1 });
     live.close();
+  });
+
+  test('events an instance writes as it shuts down (its buffer’s last batch) still reach subscribers elsewhere', async () => {
+    const log = captureLog('warn');
+    const c = await createAuthGate(a.config, log.logger);
+    await c.listen(await freePort(), '127.0.0.1');
+    const token = (await deviceFlowToken(a, { scope: 'admin' })).access_token;
+    const live = await subscribe<OnAuditEventSubscription>(`${a.url}/graphql`, OnAuditEventDocument, { filter: { types: ['BUFFERED_ON_C'] } }, { authorization: `Bearer ${token}` });
+    await new Promise((r) => setTimeout(r, 300));
+    c.services.audit.record({ eventType: 'BUFFERED_ON_C', details: { n: 2 } });
+    await c.close();
+    const got = await live.waitFor((d) => d.auditEvents.eventType === 'BUFFERED_ON_C');
+    expect(JSON.parse(got.auditEvents.details)).toEqual({ n: 2 });
+    live.close();
+    expect(log.lines().filter((line) => String(line.msg).startsWith('audit stream'))).toEqual([]);
   });
 });

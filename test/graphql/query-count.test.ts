@@ -66,7 +66,7 @@ async function adminContext(): Promise<GraphQLContext> {
     sessionId: null,
     viewerStillValid: async () => true,
     // Not reached by a query; only subscriptions read the live stream.
-    auditStream: { subscribe: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }) }) }), close: async () => {} },
+    auditStream: { subscribe: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }) }) }) },
     loaders: createLoaders(counting),
   };
 }
