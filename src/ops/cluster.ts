@@ -142,18 +142,13 @@ export function clusterMetricsSource(registry: Registry): () => Promise<string> 
   });
   return () =>
     new Promise<string>((resolve, reject) => {
+      if (!process.send || !process.connected) return reject(new Error('this worker is no longer connected to the primary'));
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
         reject(new Error('the primary did not answer with the workers’ metrics in time'));
       }, METRICS_WAIT_MS);
       pending.set(id, { resolve, reject, timer });
-      if (!process.send || !process.connected) {
-        pending.delete(id);
-        clearTimeout(timer);
-        reject(new Error('this worker is no longer connected to the primary'));
-        return;
-      }
       process.send({ type: METRICS_REQUEST, id } satisfies MetricsRequest);
     });
 }
